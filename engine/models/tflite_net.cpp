@@ -266,6 +266,14 @@ class NetBuilder {
     float_constants_[out].assign(full.ptr<float>(), full.ptr<float>() + count);
   }
 
+  Value zeroPad(Value nchw_value, Pads ph, Pads pw) {
+    const int paddings[8] = {0, 0, 0, 0, ph.begin, ph.end, pw.begin, pw.end};
+    cv::dnn::LayerParams p;
+    p.set("paddings", cv::dnn::DictValue::arrayInt(paddings, 8));
+    p.set("value", 0.0);
+    return Value{addLayer("Padding", p, {nchw_value}), true};
+  }
+
   void convolution(const Operator& op, bool depthwise) {
     expectInputs(op, 3);
     const int x = input(op, 0);
@@ -298,21 +306,25 @@ class NetBuilder {
     if (out_h < 1 || out_w < 1) fail("kernel larger than input");
     expectOutputShape(op, {in_shape[0], out_h, out_w, out_channels});
 
+    // OpenCV 4.6 convolutions only pad symmetrically; TFLite's SAME puts the odd pixel after the
+    // data, so such inputs get an explicit zero Padding layer first.
+    const bool symmetric = ph.begin == ph.end && pw.begin == pw.end;
+    const Value conv_input = symmetric ? nchw(x) : zeroPad(nchw(x), ph, pw);
     cv::dnn::LayerParams p;
     p.set("kernel_h", kh);
     p.set("kernel_w", kw);
     p.set("stride_h", op.options.stride_h);
     p.set("stride_w", op.options.stride_w);
-    p.set("pad_t", ph.begin);
-    p.set("pad_b", ph.end);
-    p.set("pad_l", pw.begin);
-    p.set("pad_r", pw.end);
+    p.set("pad_t", symmetric ? ph.begin : 0);
+    p.set("pad_b", symmetric ? ph.end : 0);
+    p.set("pad_l", symmetric ? pw.begin : 0);
+    p.set("pad_r", symmetric ? pw.end : 0);
     p.set("num_output", out_channels);
     p.set("group", depthwise ? channels : 1);
     p.set("bias_term", true);
     p.blobs = {blob(weights, {out_channels, depthwise ? 1 : channels, kh, kw}),
                blob(bias, {out_channels})};
-    const Value conv{addLayer("Convolution", p, {nchw(x)}), true};
+    const Value conv{addLayer("Convolution", p, {conv_input}), true};
     define(op, activate(conv, op.options.activation));
   }
 
@@ -370,6 +382,7 @@ class NetBuilder {
     if (out_h < 1 || out_w < 1) fail("filter larger than input");
     expectOutputShape(op, {s[0], out_h, out_w, s[3]});
     cv::dnn::LayerParams p;
+    if (ph.begin != ph.end || pw.begin != pw.end) fail("asymmetric pooling padding");
     p.set("pool", op.kind == OpKind::kMaxPool2d ? "max" : "ave");
     p.set("kernel_h", o.filter_h);
     p.set("kernel_w", o.filter_w);

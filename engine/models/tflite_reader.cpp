@@ -37,7 +37,7 @@ enum BuiltinCode : int {
 
 constexpr std::int64_t kMaxTensorElements = std::int64_t{1} << 26;
 constexpr int kMaxDimension = 1 << 16;
-constexpr int kMaxStride = 64;
+constexpr int kMaxStride = 1024;  // global pools use a stride equal to the input size
 
 [[noreturn]] void fail(const std::string& label, const std::string& what) {
   throw ModelError(label + ": " + what);
@@ -296,7 +296,7 @@ Operator readOperator(const fb::Operator& op, const fb::Model& model, std::size_
       out.kind = OpKind::kDepthToSpace;
       const auto* opt = requireOptions(op.builtin_options_as_DepthToSpaceOptions(), where);
       o.block_size = opt->block_size();
-      if (o.block_size < 1 || o.block_size > kMaxStride) {
+      if (o.block_size < 1 || o.block_size > 64) {
         throw ModelError(where + ": bad DEPTH_TO_SPACE block size");
       }
       break;

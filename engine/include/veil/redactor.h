@@ -9,13 +9,10 @@
 
 #include "veil/frame.h"
 #include "veil/mode.h"
+#include "veil/person_segmenter.h"
 #include "veil/redacted_frame.h"
 
 namespace veil {
-
-class PersonSegmenter;
-
-enum class SegmenterModel { kAuto, kGeneral, kLandscape };
 
 struct RedactorOptions {
   Mode mode = Mode::kBackground;
