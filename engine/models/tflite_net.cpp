@@ -617,7 +617,7 @@ TfliteNet::TfliteNet(const tflite::Graph& graph, const std::string& label) {
 std::vector<cv::Mat> TfliteNet::forward(const cv::Mat& input) {
   std::size_t expected = 1;
   for (const int d : input_shape_) expected *= static_cast<std::size_t>(d);
-  if (input.type() != CV_32F || input.total() * input.channels() != expected ||
+  if (input.depth() != CV_32F || input.total() * input.channels() != expected ||
       !input.isContinuous()) {
     throw ModelError("model input must be " + std::to_string(expected) + " contiguous floats");
   }

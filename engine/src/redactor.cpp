@@ -1,1 +1,233 @@
-// placeholder while the loader is validated
+#include "veil/redactor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "avatar.h"
+#include "mask_check.h"
+#include "patient_isolation.h"
+#include "redaction_fill.h"
+#include "reveal_hysteresis.h"
+#include "visibility.h"
+
+namespace veil {
+namespace {
+
+constexpr int kMinFrameSide = 16;
+constexpr int kMaxFrameSide = 4096;
+// While on the cheaper model, retry the primary this often (frames).
+constexpr int kPrimaryRetryInterval = 30;
+const cv::Size kDefaultFrameSize(640, 360);
+
+bool isUsableFrame(const cv::Mat& bgr) {
+  return !bgr.empty() && bgr.type() == CV_8UC3 && bgr.dims == 2 && bgr.cols >= kMinFrameSide &&
+         bgr.rows >= kMinFrameSide && bgr.cols <= kMaxFrameSide && bgr.rows <= kMaxFrameSide;
+}
+
+struct Inference {
+  cv::Mat probability;                  // empty on failure
+  std::uint32_t failure = kReasonNone;  // why it failed
+};
+
+}  // namespace
+
+struct Redactor::State {
+  RedactorOptions options;
+  std::unique_ptr<PersonSegmenter> primary;
+  std::unique_ptr<PersonSegmenter> fallback;
+  std::string model_error;
+  bool on_fallback = false;
+  int frames_on_fallback = 0;
+  int consecutive_failures = 0;
+  cv::Mat last_good_shown;  // CV_8U, the last shown region computed on its own frame
+  int last_good_age = 0;
+  cv::Size last_size = kDefaultFrameSize;
+  std::uint64_t sequence = 0;
+  std::optional<KeepVisibleZone> keep_visible;
+  PatientIsolator isolator;
+  RevealHysteresis hysteresis;
+
+  explicit State(RedactorOptions o)
+      : options(std::move(o)), hysteresis(options.reveal_after_frames) {}
+
+  Inference infer(PersonSegmenter* segmenter, const cv::Mat& bgr) {
+    if (segmenter == nullptr) return {{}, kReasonModelUnavailable};
+    const auto started = std::chrono::steady_clock::now();
+    cv::Mat probability;
+    try {
+      probability = segmenter->segment(bgr);
+    } catch (const std::exception&) {
+      return {{}, kReasonInferenceFailed};
+    } catch (...) {
+      return {{}, kReasonInferenceFailed};
+    }
+    if (std::chrono::steady_clock::now() - started > options.deadline) {
+      return {{}, kReasonDeadlineMissed};
+    }
+    if (const auto problem = checkProbabilityMask(probability, bgr.size())) {
+      return {{}, problem};
+    }
+    return {probability, kReasonNone};
+  }
+
+  // Primary model, or the cheaper one once the primary failed repeatedly (design.md §5 ladder).
+  Inference segmentWithLadder(const cv::Mat& bgr, std::uint32_t& reasons) {
+    if (on_fallback && ++frames_on_fallback >= kPrimaryRetryInterval && primary) {
+      frames_on_fallback = 0;
+      Inference retry = infer(primary.get(), bgr);
+      if (retry.failure == kReasonNone) {
+        on_fallback = false;
+        return retry;
+      }
+    }
+    Inference result = infer(on_fallback ? fallback.get() : primary.get(), bgr);
+    if (result.failure != kReasonNone && !on_fallback && fallback &&
+        consecutive_failures + 1 >= kFailuresBeforeCheaperModel) {
+      reasons |= result.failure;
+      on_fallback = true;
+      frames_on_fallback = 0;
+      result = infer(fallback.get(), bgr);
+    }
+    if (on_fallback) reasons |= kReasonCheaperModel;
+    return result;
+  }
+
+  double marginPx(int width) const {
+    return std::max(2.0, std::round(width * kSafetyMarginFractionOfWidth));
+  }
+
+  void applyKeepVisible(cv::Mat& alpha, std::int64_t timestamp_us, std::uint32_t& reasons) {
+    if (!keep_visible || timestamp_us > keep_visible->until_us) return;
+    const cv::Rect zone =
+        cv::Rect(keep_visible->x, keep_visible->y, keep_visible->width, keep_visible->height) &
+        cv::Rect(0, 0, alpha.cols, alpha.rows);
+    if (zone.area() <= 0) return;
+    alpha(zone).setTo(1.0);
+    reasons |= kReasonKeepVisibleActive;
+  }
+};
+
+Redactor::Redactor(RedactorOptions options) : state_(std::make_unique<State>(options)) {
+  const SegmenterModel primary_model =
+      options.model == SegmenterModel::kLandscape ? SegmenterModel::kLandscape
+                                                  : SegmenterModel::kGeneral;
+  try {
+    state_->primary = makeSelfieSegmenter(primary_model, options.models_dir);
+  } catch (const std::exception& e) {
+    state_->model_error = e.what();
+  }
+  if (primary_model == SegmenterModel::kGeneral) {
+    try {
+      state_->fallback = makeSelfieSegmenter(SegmenterModel::kLandscape, options.models_dir);
+    } catch (const std::exception&) {
+      // Without the cheaper model the ladder goes from the last good mask straight to hiding all.
+    }
+  }
+}
+
+Redactor::Redactor(RedactorOptions options, std::unique_ptr<PersonSegmenter> primary,
+                   std::unique_ptr<PersonSegmenter> fallback)
+    : state_(std::make_unique<State>(std::move(options))) {
+  state_->primary = std::move(primary);
+  state_->fallback = std::move(fallback);
+  if (!state_->primary) state_->model_error = "no segmenter given";
+}
+
+Redactor::~Redactor() = default;
+Redactor::Redactor(Redactor&&) noexcept = default;
+Redactor& Redactor::operator=(Redactor&&) noexcept = default;
+
+void Redactor::setMode(Mode mode) { state_->options.mode = mode; }
+Mode Redactor::mode() const { return state_->options.mode; }
+void Redactor::setKeepVisible(std::optional<KeepVisibleZone> zone) { state_->keep_visible = zone; }
+const std::string& Redactor::modelError() const { return state_->model_error; }
+
+void Redactor::reset() {
+  State& s = *state_;
+  s.hysteresis.reset();
+  s.isolator.reset();
+  s.last_good_shown.release();
+  s.last_good_age = 0;
+  s.consecutive_failures = 0;
+}
+
+RedactedFrame Redactor::avatar(int width, int height, std::int64_t timestamp_us) {
+  const cv::Size size(std::clamp(width, kMinFrameSide, kMaxFrameSide),
+                      std::clamp(height, kMinFrameSide, kMaxFrameSide));
+  RedactionInfo info{Mode::kVoiceOnly, RedactionState::kFull, kReasonAvatar, ++state_->sequence,
+                     timestamp_us};
+  return RedactedFrame(drawAvatar(size), info);
+}
+
+RedactedFrame Redactor::redact(const Frame& frame) {
+  State& s = *state_;
+  const cv::Mat& bgr = frame.bgr();
+  RedactionInfo info{s.options.mode, RedactionState::kFull, kReasonNone, 0, frame.timestampUs()};
+
+  if (s.options.mode == Mode::kVoiceOnly) {
+    return avatar(bgr.empty() ? s.last_size.width : bgr.cols,
+                  bgr.empty() ? s.last_size.height : bgr.rows, frame.timestampUs());
+  }
+  info.sequence = ++s.sequence;
+  if (!isUsableFrame(bgr)) {
+    info.reasons = kReasonBadFrame;
+    const bool sized = bgr.dims == 2 && bgr.cols >= kMinFrameSide && bgr.rows >= kMinFrameSide &&
+                       bgr.cols <= kMaxFrameSide && bgr.rows <= kMaxFrameSide;
+    return RedactedFrame(fullyHiddenFrame(sized ? bgr.size() : s.last_size), info);
+  }
+  s.last_size = bgr.size();
+  if (s.options.mode != Mode::kBackground) {
+    // Face and body modes need detectors this build does not wire yet: hide everything.
+    info.reasons = kReasonModelUnavailable;
+    return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
+  }
+
+  std::uint32_t reasons = kReasonNone;
+  const Inference inference = s.segmentWithLadder(bgr, reasons);
+  cv::Mat shown;
+  double margin = s.marginPx(bgr.cols);
+  if (inference.failure == kReasonNone) {
+    s.consecutive_failures = 0;
+    const cv::Mat refined = refineToEdges(bgr, inference.probability);
+    cv::Mat foreground;
+    cv::compare(refined, 0.5, foreground, cv::CMP_GE);
+    const auto patient = s.isolator.isolate(foreground);
+    if (!patient) {
+      // Nobody there: nothing may be shown, and the next person to appear starts afresh.
+      s.hysteresis.reset();
+      s.isolator.reset();
+      s.last_good_shown.release();
+      info.reasons = reasons | kReasonNoPerson;
+      return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
+    }
+    shown = s.hysteresis.update(*patient);
+    s.last_good_shown = shown;
+    s.last_good_age = 0;
+    info.state = s.on_fallback ? RedactionState::kDegraded : RedactionState::kNormal;
+  } else {
+    ++s.consecutive_failures;
+    reasons |= inference.failure;
+    const bool last_good_usable = !s.last_good_shown.empty() &&
+                                  s.last_good_shown.size() == bgr.size() &&
+                                  s.last_good_age < kMaxLastGoodMaskFrames;
+    if (!last_good_usable) {
+      info.reasons = reasons;
+      return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
+    }
+    // The patient may have moved since: shrink what is shown by the motion bound per frame.
+    ++s.last_good_age;
+    shown = s.last_good_shown;
+    margin += s.last_good_age * kMotionBoundFractionOfWidthPerFrame * bgr.cols;
+    reasons |= kReasonLastGoodMask;
+    info.state = RedactionState::kDegraded;
+  }
+  cv::Mat alpha = visibilityAlpha(shown, margin);
+  s.applyKeepVisible(alpha, frame.timestampUs(), reasons);
+  info.reasons = reasons;
+  return RedactedFrame(composeVisible(bgr, alpha), info);
+}
+
+}  // namespace veil

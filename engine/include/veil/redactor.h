@@ -50,6 +50,10 @@ class Redactor {
   // A frame carrying no camera pixels: the static avatar (voice-only mode, camera closed).
   RedactedFrame avatar(int width, int height, std::int64_t timestamp_us);
 
+  // Forgets all temporal state (hysteresis, patient position, last good mask): the next frame
+  // starts a new, unrelated stream (e.g. the next image of a folder).
+  void reset();
+
   void setMode(Mode mode);
   Mode mode() const;
   void setKeepVisible(std::optional<KeepVisibleZone> zone);
