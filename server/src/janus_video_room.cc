@@ -1,0 +1,309 @@
+#include "janus_video_room.h"
+
+#include <iostream>
+#include <vector>
+
+#include "crypto.h"
+
+namespace veil::server {
+namespace {
+
+using nlohmann::json;
+using Kind = SfuError::Kind;
+
+constexpr const char* kVideoRoomPlugin = "janus.plugin.videoroom";
+// The patient, plus room for the clinician's camera (issue 7) and a replaced publisher that
+// Janus has not dropped yet.
+constexpr int kMaxPublishers = 3;
+
+bool IsHangup(const json& event) {
+  const std::string kind = event.value("janus", "");
+  return kind == "hangup" || kind == "detached";
+}
+
+}  // namespace
+
+JanusVideoRoom::JanusVideoRoom(std::string janus_api_url, std::string admin_key,
+                               std::string rooms_key)
+    : admin_key_(std::move(admin_key)),
+      rooms_key_(std::move(rooms_key)),
+      janus_(std::move(janus_api_url)) {
+  janus_.SetSessionLostHandler([this] { OnSessionLost(); });
+  reaper_ = std::thread([this] {
+    std::unique_lock lock(mutex_);
+    while (!reaper_wake_.wait_for(lock, std::chrono::seconds(5), [this] { return stopping_; })) {
+      lock.unlock();
+      ReapIdleSubscriptions();
+      lock.lock();
+    }
+  });
+}
+
+JanusVideoRoom::~JanusVideoRoom() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  reaper_wake_.notify_all();
+  reaper_.join();
+  // Leaving the rooms is enough: destroying the Janus session (JanusClient's destructor) detaches
+  // every handle, which ends every publish and subscription.
+}
+
+RoomCredentials JanusVideoRoom::Room(std::string_view consultation_id) const {
+  return DeriveRoomCredentials(rooms_key_, consultation_id);
+}
+
+std::mutex& JanusVideoRoom::ConsultationLock(const std::string& consultation_id) {
+  std::lock_guard lock(mutex_);
+  std::unique_ptr<std::mutex>& entry = consultation_locks_[consultation_id];
+  if (!entry) entry = std::make_unique<std::mutex>();
+  return *entry;
+}
+
+void JanusVideoRoom::EnsureRoom(std::string_view consultation_id) {
+  const std::string cid(consultation_id);
+  std::lock_guard consultation(ConsultationLock(cid));
+  EnsureRoomLocked(cid);
+}
+
+void JanusVideoRoom::EnsureRoomLocked(const std::string& consultation_id) {
+  {
+    std::lock_guard lock(mutex_);
+    if (known_rooms_.contains(consultation_id)) return;
+  }
+  const RoomCredentials room = Room(consultation_id);
+  // A control handle for room management; detached as soon as we are done.
+  const std::uint64_t handle = janus_.Attach(kVideoRoomPlugin, [](const json&) {});
+  try {
+    const json exists = janus_.Request(handle, {{"request", "exists"}, {"room", room.room_id}});
+    if (!exists.value("exists", false)) {
+      janus_.Request(handle, {
+                                 {"request", "create"},
+                                 {"admin_key", admin_key_},
+                                 {"room", room.room_id},
+                                 {"description", "veil consultation"},
+                                 {"secret", room.secret},
+                                 {"pin", room.pin},
+                                 {"is_private", true},
+                                 {"permanent", false},
+                                 {"publishers", kMaxPublishers},
+                                 {"record", false},
+                                 {"lock_record", true},
+                                 {"audiocodec", "opus"},
+                                 {"videocodec", "vp8,h264,vp9"},
+                                 {"opus_fec", true},
+                                 {"notify_joining", false},
+                             });
+    }
+  } catch (...) {
+    janus_.Detach(handle);
+    throw;
+  }
+  janus_.Detach(handle);
+  std::lock_guard lock(mutex_);
+  known_rooms_.insert(consultation_id);
+}
+
+PublishResult JanusVideoRoom::Publish(std::string_view consultation_id,
+                                      std::string_view offer_sdp) {
+  const std::string cid(consultation_id);
+  std::lock_guard consultation(ConsultationLock(cid));
+  EnsureRoomLocked(cid);
+  const RoomCredentials room = Room(cid);
+
+  // A new publish replaces the old one (patient reconnecting): leave first, then join.
+  std::optional<Publisher> previous;
+  {
+    std::lock_guard lock(mutex_);
+    if (const auto it = publishers_.find(cid); it != publishers_.end()) {
+      previous = it->second;
+      publishers_.erase(it);
+    }
+  }
+  if (previous) janus_.Detach(previous->handle);
+
+  const std::uint64_t handle = janus_.Attach(kVideoRoomPlugin, [this, cid](const json& event) {
+    OnPublisherEvent(cid, event.value("sender", std::uint64_t{0}), event);
+  });
+  try {
+    const JanusClient::Reply joined = janus_.RequestAsync(
+        handle, {{"request", "join"},
+                 {"ptype", "publisher"},
+                 {"room", room.room_id},
+                 {"pin", room.pin},
+                 {"display", "patient"}});
+    if (joined.data.value("videoroom", "") != "joined") {
+      throw SfuError(Kind::kRefused, "VideoRoom did not confirm the join");
+    }
+    const std::uint64_t feed_id = joined.data.at("id").get<std::uint64_t>();
+    const JanusClient::Reply published = janus_.RequestAsync(
+        handle, {{"request", "publish"}},
+        {{"type", "offer"}, {"sdp", std::string(offer_sdp)}, {"trickle", false}});
+    if (!published.jsep.is_object() || published.jsep.value("type", "") != "answer") {
+      throw SfuError(Kind::kRefused, "VideoRoom sent no answer");
+    }
+    PublishResult result{RandomHex(16), published.jsep.value("sdp", "")};
+    std::lock_guard lock(mutex_);
+    publishers_[cid] = Publisher{result.resource_id, handle, feed_id};
+    return result;
+  } catch (...) {
+    janus_.Detach(handle);
+    throw;
+  }
+}
+
+void JanusVideoRoom::Unpublish(std::string_view consultation_id, std::string_view resource_id) {
+  std::uint64_t handle = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = publishers_.find(std::string(consultation_id));
+    if (it == publishers_.end() || !ConstantTimeEquals(it->second.resource_id, resource_id)) {
+      throw SfuError(Kind::kNotFound, "no such publish resource");
+    }
+    handle = it->second.handle;
+    publishers_.erase(it);
+  }
+  janus_.Detach(handle);
+}
+
+void JanusVideoRoom::OnPublisherEvent(const std::string& consultation_id, std::uint64_t handle,
+                                      const json& event) {
+  if (!IsHangup(event)) return;
+  bool was_current = false;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = publishers_.find(consultation_id);
+    if (it != publishers_.end() && it->second.handle == handle) {
+      publishers_.erase(it);
+      was_current = true;
+    }
+  }
+  if (was_current) {
+    std::cerr << "veil-server: publisher of a consultation hung up ("
+              << event.value("reason", std::string("no reason")) << ")\n";
+    janus_.Detach(handle);
+  }
+}
+
+SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id) {
+  const std::string cid(consultation_id);
+  std::uint64_t feed_id = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = publishers_.find(cid);
+    if (it == publishers_.end()) throw SfuError(Kind::kNoPublisher, "the patient is not publishing");
+    feed_id = it->second.feed_id;
+  }
+  const RoomCredentials room = Room(cid);
+  const std::string subscription_id = RandomHex(16);
+  const std::uint64_t handle =
+      janus_.Attach(kVideoRoomPlugin, [this, subscription_id](const json& event) {
+        OnSubscriberEvent(subscription_id, event);
+      });
+  try {
+    // Subscribing to the feed subscribes to all its streams: audio, video and data.
+    const JanusClient::Reply attached = janus_.RequestAsync(
+        handle, {{"request", "join"},
+                 {"ptype", "subscriber"},
+                 {"room", room.room_id},
+                 {"pin", room.pin},
+                 {"streams", json::array({{{"feed", feed_id}}})}});
+    if (!attached.jsep.is_object() || attached.jsep.value("type", "") != "offer") {
+      throw SfuError(Kind::kRefused, "VideoRoom sent no offer");
+    }
+    std::lock_guard lock(mutex_);
+    subscriptions_[subscription_id] =
+        Subscription{cid, handle, feed_id, std::chrono::steady_clock::now()};
+    return SubscribeResult{subscription_id, attached.jsep.value("sdp", "")};
+  } catch (...) {
+    janus_.Detach(handle);
+    throw;
+  }
+}
+
+void JanusVideoRoom::AnswerSubscription(std::string_view consultation_id,
+                                        std::string_view subscription_id,
+                                        std::string_view answer_sdp) {
+  std::uint64_t handle = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = subscriptions_.find(std::string(subscription_id));
+    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id) {
+      throw SfuError(Kind::kNotFound, "no such subscription");
+    }
+    it->second.last_seen = std::chrono::steady_clock::now();
+    handle = it->second.handle;
+  }
+  janus_.RequestAsync(handle, {{"request", "start"}},
+                      {{"type", "answer"}, {"sdp", std::string(answer_sdp)}, {"trickle", false}});
+}
+
+bool JanusVideoRoom::KeepSubscriptionAlive(std::string_view consultation_id,
+                                           std::string_view subscription_id) {
+  std::lock_guard lock(mutex_);
+  const auto it = subscriptions_.find(std::string(subscription_id));
+  if (it == subscriptions_.end() || it->second.consultation_id != consultation_id) {
+    throw SfuError(Kind::kNotFound, "no such subscription");
+  }
+  it->second.last_seen = std::chrono::steady_clock::now();
+  const auto publisher = publishers_.find(it->second.consultation_id);
+  return publisher != publishers_.end() && publisher->second.feed_id == it->second.feed_id;
+}
+
+void JanusVideoRoom::Unsubscribe(std::string_view consultation_id,
+                                 std::string_view subscription_id) {
+  std::uint64_t handle = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = subscriptions_.find(std::string(subscription_id));
+    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id) {
+      throw SfuError(Kind::kNotFound, "no such subscription");
+    }
+    handle = it->second.handle;
+    subscriptions_.erase(it);
+  }
+  janus_.Detach(handle);
+}
+
+void JanusVideoRoom::OnSubscriberEvent(const std::string& subscription_id, const json& event) {
+  if (!IsHangup(event)) return;
+  std::uint64_t handle = 0;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = subscriptions_.find(subscription_id);
+    if (it == subscriptions_.end()) return;
+    handle = it->second.handle;
+    subscriptions_.erase(it);
+  }
+  janus_.Detach(handle);
+}
+
+void JanusVideoRoom::ReapIdleSubscriptions() {
+  std::vector<std::uint64_t> idle_handles;
+  {
+    std::lock_guard lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+      if (now - it->second.last_seen > kSubscriptionIdleLimit) {
+        idle_handles.push_back(it->second.handle);
+        it = subscriptions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const std::uint64_t handle : idle_handles) janus_.Detach(handle);
+}
+
+void JanusVideoRoom::OnSessionLost() {
+  // Janus restarted or vanished: its rooms, publishers and subscriptions are gone with it.
+  std::lock_guard lock(mutex_);
+  known_rooms_.clear();
+  publishers_.clear();
+  subscriptions_.clear();
+}
+
+bool JanusVideoRoom::Healthy() { return janus_.Ping(); }
+
+}  // namespace veil::server

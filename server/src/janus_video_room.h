@@ -1,0 +1,79 @@
+// Sfu implementation on Janus 1.1.2 VideoRoom: one private room per consultation, created with
+// the admin key, a room secret and a PIN that never leave this class; recording locked.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "janus_client.h"
+#include "secrets.h"
+#include "sfu.h"
+
+namespace veil::server {
+
+class JanusVideoRoom final : public Sfu {
+ public:
+  // Subscriptions without a keepalive for this long are dropped.
+  static constexpr auto kSubscriptionIdleLimit = std::chrono::seconds(60);
+
+  JanusVideoRoom(std::string janus_api_url, std::string admin_key, std::string rooms_key);
+  ~JanusVideoRoom() override;
+
+  void EnsureRoom(std::string_view consultation_id) override;
+  PublishResult Publish(std::string_view consultation_id, std::string_view offer_sdp) override;
+  void Unpublish(std::string_view consultation_id, std::string_view resource_id) override;
+  SubscribeResult Subscribe(std::string_view consultation_id) override;
+  void AnswerSubscription(std::string_view consultation_id, std::string_view subscription_id,
+                          std::string_view answer_sdp) override;
+  bool KeepSubscriptionAlive(std::string_view consultation_id,
+                             std::string_view subscription_id) override;
+  void Unsubscribe(std::string_view consultation_id, std::string_view subscription_id) override;
+  bool Healthy() override;
+
+ private:
+  struct Publisher {
+    std::string resource_id;
+    std::uint64_t handle = 0;
+    std::uint64_t feed_id = 0;
+  };
+  struct Subscription {
+    std::string consultation_id;
+    std::uint64_t handle = 0;
+    std::uint64_t feed_id = 0;
+    std::chrono::steady_clock::time_point last_seen;
+  };
+
+  RoomCredentials Room(std::string_view consultation_id) const;
+  std::mutex& ConsultationLock(const std::string& consultation_id);
+  void EnsureRoomLocked(const std::string& consultation_id);
+  void OnPublisherEvent(const std::string& consultation_id, std::uint64_t handle,
+                        const nlohmann::json& event);
+  void OnSubscriberEvent(const std::string& subscription_id, const nlohmann::json& event);
+  void OnSessionLost();
+  void ReapIdleSubscriptions();
+
+  const std::string admin_key_;
+  const std::string rooms_key_;
+
+  std::mutex mutex_;  // guards the maps below; never held during Janus I/O
+  std::map<std::string, std::unique_ptr<std::mutex>> consultation_locks_;
+  std::set<std::string> known_rooms_;
+  std::map<std::string, Publisher> publishers_;        // by consultation id
+  std::map<std::string, Subscription> subscriptions_;  // by subscription id
+  bool stopping_ = false;
+  std::condition_variable reaper_wake_;
+  std::thread reaper_;
+
+  // Last member: destroyed first, so its threads stop before anything their handlers touch.
+  JanusClient janus_;
+};
+
+}  // namespace veil::server

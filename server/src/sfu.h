@@ -1,0 +1,63 @@
+// What veil-server needs from a selective forwarding unit. The HTTP API speaks only to this
+// interface, so replacing Janus (e.g. by LiveKit, which ingests WHIP) is a server-side change.
+// Implementations hold every SFU credential (admin keys, room secrets) and never return them.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace veil::server {
+
+class SfuError : public std::runtime_error {
+ public:
+  enum class Kind {
+    kUnavailable,  // the SFU cannot be reached
+    kRefused,      // the SFU answered with an error (bad SDP, limits, ...)
+    kNotFound,     // no such publish resource / subscription
+    kNoPublisher,  // subscribing while nobody publishes
+  };
+  SfuError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+struct PublishResult {
+  std::string resource_id;  // opaque, random; names the publish resource in URLs
+  std::string answer_sdp;   // complete answer, SFU candidates included
+};
+
+struct SubscribeResult {
+  std::string subscription_id;  // opaque, random
+  std::string offer_sdp;        // the SFU's offer: audio, video and data of the publisher
+};
+
+// All methods are thread-safe and throw SfuError. Consultation ids are already validated.
+class Sfu {
+ public:
+  virtual ~Sfu() = default;
+
+  // Creates the consultation's room if it does not exist yet.
+  virtual void EnsureRoom(std::string_view consultation_id) = 0;
+
+  // Publishes a complete (non-trickle) offer as the consultation's patient feed, replacing any
+  // previous publisher of that consultation.
+  virtual PublishResult Publish(std::string_view consultation_id, std::string_view offer_sdp) = 0;
+  virtual void Unpublish(std::string_view consultation_id, std::string_view resource_id) = 0;
+
+  // Subscription to the consultation's patient feed: the SFU offers, the client answers.
+  virtual SubscribeResult Subscribe(std::string_view consultation_id) = 0;
+  virtual void AnswerSubscription(std::string_view consultation_id,
+                                  std::string_view subscription_id,
+                                  std::string_view answer_sdp) = 0;
+  // Marks the subscription alive; returns whether its publisher is still publishing.
+  virtual bool KeepSubscriptionAlive(std::string_view consultation_id,
+                                     std::string_view subscription_id) = 0;
+  virtual void Unsubscribe(std::string_view consultation_id, std::string_view subscription_id) = 0;
+
+  virtual bool Healthy() = 0;
+};
+
+}  // namespace veil::server
