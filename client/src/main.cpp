@@ -1,0 +1,29 @@
+#include <gst/gst.h>
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "log.h"
+#include "options.h"
+#include "patient_app.h"
+
+int main(int argc, char** argv) {
+  gst_init(&argc, &argv);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  veil::client::ParseResult parsed = veil::client::parseOptions(args);
+  if (!parsed.options) {
+    const bool help = parsed.error == "help";
+    if (!help) std::cerr << "veil-patient: " << parsed.error << "\n";
+    std::cerr << veil::client::usage();
+    return help ? 0 : 2;
+  }
+  try {
+    veil::client::PatientApp app(std::move(*parsed.options));
+    return app.run();
+  } catch (const std::exception& error) {
+    veil::client::logLine(std::string("fatal: ") + error.what());
+    return 1;
+  }
+}

@@ -1,0 +1,110 @@
+#include "negotiation.h"
+
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <memory>
+
+#include "gst_ptr.h"
+
+namespace veil::client {
+namespace {
+
+using DescriptionPtr =
+    std::unique_ptr<GstWebRTCSessionDescription, decltype(&gst_webrtc_session_description_free)>;
+
+// Runs `work` on the default main context, from any thread.
+void onMainLoop(std::function<void()> work) {
+  auto owned = std::make_unique<std::function<void()>>(std::move(work));
+  g_main_context_invoke_full(
+      nullptr, G_PRIORITY_DEFAULT,
+      [](gpointer data) -> gboolean {
+        (*static_cast<std::function<void()>*>(data))();
+        return G_SOURCE_REMOVE;
+      },
+      owned.release(),
+      [](gpointer data) {
+        const std::unique_ptr<std::function<void()>> done(
+            static_cast<std::function<void()>*>(data));
+      });
+}
+
+}  // namespace
+
+OfferNegotiator::~OfferNegotiator() {
+  if (gathering_handler_ != 0) g_signal_handler_disconnect(webrtc_, gathering_handler_);
+}
+
+void OfferNegotiator::createOffer(OfferCallback on_complete_offer) {
+  on_offer_ = std::move(on_complete_offer);
+  gathering_handler_ =
+      g_signal_connect(webrtc_, "notify::ice-gathering-state",
+                       G_CALLBACK(&OfferNegotiator::onGatheringStateChanged), this);
+  GstPromise* promise =
+      gst_promise_new_with_change_func(&OfferNegotiator::onOfferCreated, this, nullptr);
+  g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+}
+
+void OfferNegotiator::onOfferCreated(GstPromise* raw_promise, gpointer self_ptr) {
+  auto* self = static_cast<OfferNegotiator*>(self_ptr);
+  const PromisePtr promise(raw_promise);
+  const GstStructure* reply = gst_promise_get_reply(promise.get());
+  GstWebRTCSessionDescription* raw_offer = nullptr;
+  if (reply != nullptr)
+    gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &raw_offer, nullptr);
+  if (raw_offer == nullptr) {
+    onMainLoop([self] { self->deliver(false, "webrtcbin could not create an offer"); });
+    return;
+  }
+  const DescriptionPtr offer(raw_offer, &gst_webrtc_session_description_free);
+  g_signal_emit_by_name(self->webrtc_, "set-local-description", offer.get(), nullptr);
+  onMainLoop([self] {
+    self->local_description_set_ = true;
+    self->deliverIfGathered();
+  });
+}
+
+void OfferNegotiator::onGatheringStateChanged(GObject*, GParamSpec*, gpointer self_ptr) {
+  auto* self = static_cast<OfferNegotiator*>(self_ptr);
+  onMainLoop([self] { self->deliverIfGathered(); });
+}
+
+void OfferNegotiator::deliverIfGathered() {
+  if (!local_description_set_ || delivered_) return;
+  GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+  g_object_get(webrtc_, "ice-gathering-state", &state, nullptr);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) return;
+  GstWebRTCSessionDescription* raw_local = nullptr;
+  g_object_get(webrtc_, "local-description", &raw_local, nullptr);
+  if (raw_local == nullptr) {
+    deliver(false, "no local description after gathering");
+    return;
+  }
+  const DescriptionPtr local(raw_local, &gst_webrtc_session_description_free);
+  const GCharsPtr text(gst_sdp_message_as_text(local->sdp));
+  deliver(true, text.get());
+}
+
+void OfferNegotiator::deliver(bool ok, std::string text) {
+  if (delivered_) return;
+  delivered_ = true;
+  if (on_offer_) on_offer_(ok, text);
+}
+
+bool OfferNegotiator::applyAnswer(const std::string& sdp) {
+  GstSDPMessage* raw_sdp = nullptr;
+  if (gst_sdp_message_new_from_text(sdp.c_str(), &raw_sdp) != GST_SDP_OK || raw_sdp == nullptr) {
+    return false;
+  }
+  // The description takes ownership of the SDP message.
+  const DescriptionPtr answer(
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, raw_sdp),
+      &gst_webrtc_session_description_free);
+  const PromisePtr promise(gst_promise_new());
+  g_signal_emit_by_name(webrtc_, "set-remote-description", answer.get(), promise.get());
+  if (gst_promise_wait(promise.get()) != GST_PROMISE_RESULT_REPLIED) return false;
+  const GstStructure* reply = gst_promise_get_reply(promise.get());
+  return reply == nullptr || !gst_structure_has_field(reply, "error");
+}
+
+}  // namespace veil::client

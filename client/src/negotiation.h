@@ -1,0 +1,38 @@
+#pragma once
+
+#include <gst/gst.h>
+
+#include <functional>
+#include <string>
+
+namespace veil::client {
+
+// Offer/answer on a webrtcbin for WHIP-style publishing: one complete offer (ICE gathering
+// finished, all candidates inline), one answer. Callbacks run on the default main context.
+class OfferNegotiator {
+ public:
+  using OfferCallback = std::function<void(bool ok, const std::string& sdp_or_error)>;
+
+  explicit OfferNegotiator(GstElement* webrtc) : webrtc_(webrtc) {}
+  ~OfferNegotiator();
+  OfferNegotiator(const OfferNegotiator&) = delete;
+  OfferNegotiator& operator=(const OfferNegotiator&) = delete;
+
+  void createOffer(OfferCallback on_complete_offer);
+  // Applies the SFU's answer; false when the text is not SDP or webrtcbin rejects it.
+  bool applyAnswer(const std::string& sdp);
+
+ private:
+  static void onOfferCreated(GstPromise* promise, gpointer self);
+  static void onGatheringStateChanged(GObject* webrtc, GParamSpec* spec, gpointer self);
+  void deliverIfGathered();
+  void deliver(bool ok, std::string text);
+
+  GstElement* webrtc_;  // owned by the SendPipeline, which outlives this object
+  OfferCallback on_offer_;
+  gulong gathering_handler_ = 0;
+  bool local_description_set_ = false;
+  bool delivered_ = false;
+};
+
+}  // namespace veil::client

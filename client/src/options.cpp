@@ -1,0 +1,121 @@
+#include "options.h"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace veil::client {
+namespace {
+
+std::optional<int> parsePositive(const std::string& text) {
+  int value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+std::optional<std::string> readTokenFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  return token;
+}
+
+}  // namespace
+
+std::string usage() {
+  return "usage: veil-patient --server URL --consultation ID (--token T | --token-file F)\n"
+         "                    --ice-address A [--source camera|file:PATH|test]\n"
+         "                    [--mode background|face|background+face|private-regions|voice-only]\n"
+         "                    [--codec vp8|h264|vp9] [--width W] [--height H] [--fps N]\n"
+         "                    [--models DIR] [--no-audio]"
+#ifdef VEIL_LATENCY_STAMP
+         " [--latency-stamp]"
+#endif
+         "\n"
+         "stdin commands: 'mode NAME' (stricter modes apply at once, looser ones wait for\n"
+         "'confirm'), 'cancel', 'quit'.\n";
+}
+
+ParseResult parseOptions(const std::vector<std::string>& args) {
+  PatientOptions options;
+  bool has_token = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    if (flag == "--help" || flag == "-h") return {std::nullopt, "help"};
+    if (flag == "--no-audio") {
+      options.audio = false;
+      continue;
+    }
+#ifdef VEIL_LATENCY_STAMP
+    if (flag == "--latency-stamp") {
+      options.latency_stamp = true;
+      continue;
+    }
+#endif
+    if (i + 1 >= args.size()) return {std::nullopt, "missing value for " + flag};
+    const std::string& value = args[++i];
+    if (flag == "--server") {
+      options.server_url = value;
+    } else if (flag == "--consultation") {
+      options.consultation_id = value;
+    } else if (flag == "--token") {
+      options.token = value;
+      has_token = true;
+    } else if (flag == "--token-file") {
+      const auto token = readTokenFile(value);
+      if (!token) return {std::nullopt, "cannot read token file " + value};
+      options.token = *token;
+      has_token = true;
+    } else if (flag == "--source") {
+      if (value == "camera") {
+        options.source = SourceKind::kCamera;
+      } else if (value == "test") {
+        options.source = SourceKind::kTest;
+      } else if (value.starts_with("file:") && value.size() > 5) {
+        options.source = SourceKind::kFile;
+        options.source_file = value.substr(5);
+      } else {
+        return {std::nullopt, "bad --source " + value};
+      }
+    } else if (flag == "--mode") {
+      const auto mode = parseMode(value);
+      if (!mode) return {std::nullopt, "unknown mode " + value};
+      options.mode = *mode;
+    } else if (flag == "--codec") {
+      if (value == "vp8") {
+        options.codec = Codec::kVp8;
+      } else if (value == "h264") {
+        options.codec = Codec::kH264;
+      } else if (value == "vp9") {
+        options.codec = Codec::kVp9;
+      } else {
+        return {std::nullopt, "unknown codec " + value};
+      }
+    } else if (flag == "--ice-address") {
+      options.ice_address = value;
+    } else if (flag == "--width" || flag == "--height" || flag == "--fps") {
+      const auto number = parsePositive(value);
+      if (!number) return {std::nullopt, "bad " + flag + " " + value};
+      (flag == "--width"    ? options.width
+       : flag == "--height" ? options.height
+                            : options.fps) = *number;
+    } else if (flag == "--models") {
+      options.models_dir = value;
+    } else {
+      return {std::nullopt, "unknown option " + flag};
+    }
+  }
+  if (options.server_url.empty()) return {std::nullopt, "--server is required"};
+  if (options.consultation_id.empty()) return {std::nullopt, "--consultation is required"};
+  if (!has_token || options.token.empty()) return {std::nullopt, "a token is required"};
+  if (options.ice_address.empty()) return {std::nullopt, "--ice-address is required"};
+  if (options.width % 2 != 0 || options.height % 2 != 0) {
+    return {std::nullopt, "--width and --height must be even"};
+  }
+  return {std::move(options), {}};
+}
+
+}  // namespace veil::client

@@ -1,0 +1,273 @@
+#include "patient_app.h"
+
+#include <glib-unix.h>
+#include <gst/video/video.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <stdexcept>
+
+#include "capture_sources.h"
+#include "log.h"
+
+namespace veil::client {
+namespace {
+
+SendPipeline::Config sendConfig(const PatientOptions& options) {
+  return {.codec = options.codec,
+          .width = options.width,
+          .height = options.height,
+          .fps = options.fps,
+          .ice_address = options.ice_address,
+          .audio = options.audio,
+          .latency_stamp = options.latency_stamp};
+}
+
+RedactorOptions redactorOptions(const PatientOptions& options) {
+  RedactorOptions redactor;
+  redactor.mode = options.mode;
+  redactor.models_dir = options.models_dir;
+  return redactor;
+}
+
+WhipClient makeWhipClient(const PatientOptions& options) {
+  const auto server = parseServerUrl(options.server_url);
+  if (!server) throw std::runtime_error("--server must be an http(s) URL");
+  return WhipClient(*server, options.token);
+}
+
+}  // namespace
+
+PatientApp::PatientApp(PatientOptions options)
+    : options_(std::move(options)),
+      loop_(g_main_loop_new(nullptr, FALSE), &g_main_loop_unref),
+      authority_(options_.mode),
+      redaction_(redactorOptions(options_)),
+      send_(sendConfig(options_)),
+      negotiator_(send_.webrtc()),
+      whip_(makeWhipClient(options_)),
+      stdin_channel_(nullptr, &g_io_channel_unref) {
+  send_.setStateCallback([this](const std::string& what) {
+    logLine(what);
+    if (what.starts_with("error ")) {
+      g_main_context_invoke(
+          nullptr,
+          [](gpointer self) -> gboolean {
+            static_cast<PatientApp*>(self)->fail("send pipeline failed");
+            return G_SOURCE_REMOVE;
+          },
+          this);
+    }
+  });
+  if (!redaction_.modelError().empty()) {
+    logLine("model unavailable, every frame is fully redacted: " + redaction_.modelError());
+  }
+}
+
+PatientApp::~PatientApp() {
+  stopAvatar();
+  closeCamera();
+  audio_capture_.reset();
+  send_.stop();
+  if (stdin_watch_ != 0) g_source_remove(stdin_watch_);
+  if (sigint_watch_ != 0) g_source_remove(sigint_watch_);
+  if (sigterm_watch_ != 0) g_source_remove(sigterm_watch_);
+}
+
+int PatientApp::run() {
+  sigint_watch_ = g_unix_signal_add(SIGINT, &PatientApp::onQuitSignal, this);
+  sigterm_watch_ = g_unix_signal_add(SIGTERM, &PatientApp::onQuitSignal, this);
+  stdin_channel_.reset(g_io_channel_unix_new(STDIN_FILENO));
+  stdin_watch_ =
+      g_io_add_watch(stdin_channel_.get(), static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
+                     &PatientApp::onStdin, this);
+
+  if (!send_.start()) {
+    logLine("cannot start the send pipeline");
+    return 1;
+  }
+  if (options_.audio) {
+    const CaptureDescription audio = audioCaptureDescription(options_);
+    audio_capture_ = std::make_unique<CapturePipeline>(
+        "audio capture", audio.launch, audio.configure,
+        [this](GstSample* sample) { send_.pushAudio(sample); },
+        [this](const std::string& why) { fail(why); });
+    if (!audio_capture_->start()) {
+      logLine("cannot start audio capture");
+      return 1;
+    }
+  }
+  applyMode(authority_.current());
+  negotiator_.createOffer(
+      [this](bool ok, const std::string& sdp_or_error) { onOfferReady(ok, sdp_or_error); });
+
+  g_main_loop_run(loop_.get());
+
+  if (!resource_.empty()) {
+    logLine(whip_.remove(resource_) ? "unpublished" : "could not delete the publish resource");
+    resource_.clear();
+  }
+  stopAvatar();
+  closeCamera();
+  audio_capture_.reset();
+  send_.stop();
+  logLine("stopped");
+  return exit_status_;
+}
+
+void PatientApp::onOfferReady(bool ok, const std::string& sdp_or_error) {
+  if (!ok) {
+    fail(sdp_or_error);
+    return;
+  }
+  const PublishResult published = whip_.publish(options_.consultation_id, sdp_or_error);
+  if (!published.ok) {
+    fail(published.error);
+    return;
+  }
+  resource_ = published.resource;
+  if (!negotiator_.applyAnswer(published.answer_sdp)) {
+    fail("the server's answer was not accepted");
+    return;
+  }
+  logLine("published");
+}
+
+void PatientApp::onVideoSample(GstSample* sample) {
+  if (!camera_frames_allowed_) return;
+  GstBuffer* buffer = gst_sample_get_buffer(sample);
+  GstCaps* caps = gst_sample_get_caps(sample);
+  GstVideoInfo info;
+  if (buffer == nullptr || caps == nullptr || !gst_video_info_from_caps(&info, caps)) return;
+  MappedBuffer mapped(buffer, GST_MAP_READ);
+  if (!mapped.ok()) return;
+  // A view of the capture buffer, valid while `mapped` lives; the Redactor deep-copies what it
+  // returns, so the buffer may be recycled as soon as this function ends.
+  const cv::Mat view(GST_VIDEO_INFO_HEIGHT(&info), GST_VIDEO_INFO_WIDTH(&info), CV_8UC3,
+                     const_cast<guint8*>(mapped.data()),
+                     static_cast<size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, 0)));
+  const Frame frame(view, g_get_real_time());
+  const RedactedFrame redacted = redaction_.redact(frame);
+  if (send_.pushVideo(redacted) && !first_frame_logged_.exchange(true)) {
+    logLine("first redacted frame sent");
+  }
+}
+
+void PatientApp::applyMode(Mode mode) {
+  const bool voice_only = mode == Mode::kVoiceOnly;
+  if (voice_only) closeCamera();  // first, so no camera frame is redacted under the old mode
+  redaction_.setMode(mode);
+  logLine("mode " + std::string(toString(mode)));
+  if (voice_only) {
+    startAvatar();
+  } else {
+    stopAvatar();
+    openCamera();
+  }
+}
+
+void PatientApp::openCamera() {
+  if (video_capture_) return;
+  const CaptureDescription video = videoCaptureDescription(options_);
+  video_capture_ = std::make_unique<CapturePipeline>(
+      "video capture", video.launch, video.configure,
+      [this](GstSample* sample) { onVideoSample(sample); },
+      [this](const std::string& why) { fail(why); });
+  camera_frames_allowed_ = true;
+  if (!video_capture_->start()) fail("cannot start video capture");
+}
+
+void PatientApp::closeCamera() {
+  camera_frames_allowed_ = false;
+  if (!video_capture_) return;
+  video_capture_->stop();  // blocks until the capture thread has left onVideoSample
+  video_capture_.reset();
+}
+
+void PatientApp::startAvatar() {
+  if (avatar_timer_ != 0) return;
+  avatar_timer_ = g_timeout_add(1000 / options_.fps, &PatientApp::onAvatarTick, this);
+}
+
+void PatientApp::stopAvatar() {
+  if (avatar_timer_ == 0) return;
+  g_source_remove(avatar_timer_);
+  avatar_timer_ = 0;
+}
+
+gboolean PatientApp::onAvatarTick(gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  const RedactedFrame avatar =
+      self->redaction_.avatar(self->options_.width, self->options_.height, g_get_real_time());
+  self->send_.pushVideo(avatar);
+  return G_SOURCE_CONTINUE;
+}
+
+void PatientApp::handleControlLine(const std::string& line) {
+  const ControlCommand command = parseControlLine(line);
+  switch (command.kind) {
+    case ControlCommand::Kind::kQuit:
+      g_main_loop_quit(loop_.get());
+      return;
+    case ControlCommand::Kind::kCancel:
+      authority_.cancel();
+      logLine("pending mode change cancelled");
+      return;
+    case ControlCommand::Kind::kInvalid:
+      logLine(command.error);
+      return;
+    case ControlCommand::Kind::kConfirm:
+      if (authority_.confirm() == ModeAuthority::Outcome::kApplied) {
+        applyMode(authority_.current());
+      } else {
+        logLine("nothing to confirm");
+      }
+      return;
+    case ControlCommand::Kind::kMode:
+      switch (authority_.request(command.mode)) {
+        case ModeAuthority::Outcome::kApplied:
+          applyMode(authority_.current());
+          return;
+        case ModeAuthority::Outcome::kNeedsConfirmation:
+          logLine("mode " + std::string(toString(command.mode)) +
+                  " shows more than the current one: type 'confirm' to apply it");
+          return;
+        case ModeAuthority::Outcome::kUnchanged:
+        case ModeAuthority::Outcome::kNothingPending:
+          return;
+      }
+  }
+}
+
+gboolean PatientApp::onStdin(GIOChannel* channel, GIOCondition condition, gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  if ((condition & G_IO_IN) != 0) {
+    gchar* raw_line = nullptr;
+    gsize length = 0;
+    const GIOStatus status = g_io_channel_read_line(channel, &raw_line, &length, nullptr, nullptr);
+    const GCharsPtr line(raw_line);
+    if (status == G_IO_STATUS_NORMAL && line) {
+      self->handleControlLine(std::string(line.get(), length));
+      return G_SOURCE_CONTINUE;
+    }
+    if (status == G_IO_STATUS_AGAIN) return G_SOURCE_CONTINUE;
+  }
+  // stdin closed (e.g. started in the background): keep running, controlled by signals only.
+  self->stdin_watch_ = 0;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean PatientApp::onQuitSignal(gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  logLine("stopping");
+  g_main_loop_quit(self->loop_.get());
+  return G_SOURCE_CONTINUE;
+}
+
+void PatientApp::fail(const std::string& why) {
+  logLine("fatal: " + why);
+  exit_status_ = 1;
+  g_main_loop_quit(loop_.get());
+}
+
+}  // namespace veil::client

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <glib.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "capture_pipeline.h"
+#include "mode_authority.h"
+#include "negotiation.h"
+#include "options.h"
+#include "redaction_stage.h"
+#include "send_pipeline.h"
+#include "whip_client.h"
+
+namespace veil::client {
+
+// veil-patient: capture → RedactionStage → SendPipeline → WHIP publish to veil-server, with the
+// mode controlled from stdin. Everything except the capture callbacks runs on one GLib main loop.
+class PatientApp {
+ public:
+  explicit PatientApp(PatientOptions options);
+  ~PatientApp();
+  PatientApp(const PatientApp&) = delete;
+  PatientApp& operator=(const PatientApp&) = delete;
+
+  // Runs until SIGINT/SIGTERM, `quit` on stdin or a fatal error; returns the exit status.
+  int run();
+
+ private:
+  void onVideoSample(GstSample* sample);
+  void onOfferReady(bool ok, const std::string& sdp_or_error);
+  void handleControlLine(const std::string& line);
+  void applyMode(Mode mode);
+  void openCamera();
+  void closeCamera();
+  void startAvatar();
+  void stopAvatar();
+  void fail(const std::string& why);
+  static gboolean onStdin(GIOChannel* channel, GIOCondition condition, gpointer self);
+  static gboolean onAvatarTick(gpointer self);
+  static gboolean onQuitSignal(gpointer self);
+
+  PatientOptions options_;
+  std::unique_ptr<GMainLoop, decltype(&g_main_loop_unref)> loop_;
+  ModeAuthority authority_;
+  RedactionStage redaction_;
+  SendPipeline send_;
+  OfferNegotiator negotiator_;
+  WhipClient whip_;
+  std::unique_ptr<CapturePipeline> video_capture_;
+  std::unique_ptr<CapturePipeline> audio_capture_;
+  std::unique_ptr<GIOChannel, decltype(&g_io_channel_unref)> stdin_channel_;
+  std::string resource_;
+  guint stdin_watch_ = 0;
+  guint avatar_timer_ = 0;
+  guint sigint_watch_ = 0;
+  guint sigterm_watch_ = 0;
+  // Set before the camera closes, so a frame already in flight is dropped, never redacted late.
+  std::atomic<bool> camera_frames_allowed_{false};
+  std::atomic<bool> first_frame_logged_{false};
+  int exit_status_ = 0;
+};
+
+}  // namespace veil::client

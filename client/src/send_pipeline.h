@@ -1,0 +1,75 @@
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "gst_ptr.h"
+#include "options.h"
+#include "veil/redacted_frame.h"
+
+namespace veil::client {
+
+// The send side: its own GstPipeline whose only video source is the appsrc "video", fed with
+// RedactedFrames, → encoder → payloader → webrtcbin; audio enters through the appsrc "audio".
+// There is deliberately no way to hand it a raw frame or a cv::Mat.
+class SendPipeline {
+ public:
+  struct Config {
+    Codec codec = Codec::kVp8;
+    int width = 640;
+    int height = 480;
+    int fps = 30;
+    std::string ice_address;  // empty: let libnice choose (only for tests that never connect)
+    bool audio = true;
+    bool latency_stamp = false;
+  };
+  using StateCallback = std::function<void(const std::string& what)>;
+
+  explicit SendPipeline(const Config& config);
+  ~SendPipeline();
+  SendPipeline(const SendPipeline&) = delete;
+  SendPipeline& operator=(const SendPipeline&) = delete;
+
+  // Goes to PLAYING and opens the "veil-state" data channel (before any offer, so the offer
+  // carries it).
+  bool start();
+  void stop();
+
+  // The only way video enters the send path. The buffer wraps the frame's own immutable pixels.
+  bool pushVideo(const RedactedFrame& frame);
+  // Audio from the capture side (re-timestamped on entry).
+  bool pushAudio(GstSample* sample);
+
+  GstElement* pipeline() const { return pipeline_.get(); }
+  GstElement* webrtc() const { return webrtc_.get(); }
+  std::uint64_t framesPushed() const { return frames_pushed_.load(); }
+
+  // Reports bus errors and ICE/peer connection state changes (called on the main loop).
+  void setStateCallback(StateCallback callback) { on_state_ = std::move(callback); }
+
+ private:
+  std::string launchDescription() const;
+  void configureTransceivers();
+  void pinIceAddress();
+  void sendFrameInfo(const RedactionInfo& info);
+  static gboolean onBusMessage(GstBus* bus, GstMessage* message, gpointer self);
+  static void onConnectionStateChanged(GObject* webrtc, GParamSpec* spec, gpointer self);
+  static void onChannelOpen(GObject* channel, gpointer self);
+
+  Config config_;
+  ElementPtr pipeline_;
+  ElementPtr webrtc_;
+  ElementPtr video_src_;
+  ElementPtr audio_src_;
+  GObjectPtr channel_;
+  guint bus_watch_ = 0;
+  std::atomic<bool> channel_open_{false};
+  std::atomic<std::uint64_t> frames_pushed_{0};
+  StateCallback on_state_;
+};
+
+}  // namespace veil::client

@@ -1,0 +1,65 @@
+#include "options.h"
+
+#include <gtest/gtest.h>
+
+#include "whip_client.h"
+
+namespace veil::client {
+namespace {
+
+const std::vector<std::string> kRequired = {
+    "--server", "http://10.0.0.1:8080", "--consultation", "c1", "--token",
+    "t",        "--ice-address",        "10.0.0.2"};
+
+std::vector<std::string> with(std::vector<std::string> extra) {
+  std::vector<std::string> args = kRequired;
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST(Options, Defaults) {
+  const ParseResult parsed = parseOptions(kRequired);
+  ASSERT_TRUE(parsed.options) << parsed.error;
+  EXPECT_EQ(parsed.options->source, SourceKind::kCamera);
+  EXPECT_EQ(parsed.options->codec, Codec::kVp8);
+  EXPECT_EQ(parsed.options->mode, Mode::kBackground);
+}
+
+TEST(Options, SourcesModesAndCodecs) {
+  const ParseResult parsed =
+      parseOptions(with({"--source", "file:/tmp/a b.mp4", "--mode", "voice-only", "--codec", "h264",
+                         "--width", "1280", "--height", "720", "--fps", "15"}));
+  ASSERT_TRUE(parsed.options) << parsed.error;
+  EXPECT_EQ(parsed.options->source, SourceKind::kFile);
+  EXPECT_EQ(parsed.options->source_file, "/tmp/a b.mp4");
+  EXPECT_EQ(parsed.options->mode, Mode::kVoiceOnly);
+  EXPECT_EQ(parsed.options->codec, Codec::kH264);
+  EXPECT_EQ(parsed.options->width, 1280);
+  EXPECT_EQ(parsed.options->fps, 15);
+}
+
+TEST(Options, Refusals) {
+  EXPECT_FALSE(parseOptions({}).options);
+  EXPECT_FALSE(parseOptions(with({"--mode", "none"})).options);
+  EXPECT_FALSE(parseOptions(with({"--codec", "av1"})).options);
+  EXPECT_FALSE(parseOptions(with({"--width", "-4"})).options);
+  EXPECT_FALSE(parseOptions(with({"--width", "641"})).options);
+  EXPECT_FALSE(parseOptions(with({"--source", "screen"})).options);
+  EXPECT_FALSE(parseOptions(with({"--fps"})).options);
+}
+
+TEST(ServerUrl, Parses) {
+  const auto plain = parseServerUrl("http://10.0.0.1:8080");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->scheme_host_port, "http://10.0.0.1:8080");
+  EXPECT_EQ(plain->base_path, "");
+  const auto prefixed = parseServerUrl("https://veil.example/clinic/");
+  ASSERT_TRUE(prefixed);
+  EXPECT_EQ(prefixed->scheme_host_port, "https://veil.example");
+  EXPECT_EQ(prefixed->base_path, "/clinic");
+  EXPECT_FALSE(parseServerUrl("ftp://x"));
+  EXPECT_FALSE(parseServerUrl("10.0.0.1:8080"));
+}
+
+}  // namespace
+}  // namespace veil::client
