@@ -115,6 +115,9 @@
       if (pc.connectionState === 'failed') retry('Connection lost, reconnecting…');
     };
     await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
+    // Opening a channel of our own starts the SCTP association; Janus then delivers the patient's
+    // messages on a channel carrying the publisher's label (or on this one).
+    pc.createDataChannel('veil-viewer').onmessage = onData;
     await pc.setLocalDescription(await pc.createAnswer());
     await waitForGathering(pc);
     const answered = await fetch(`${api}/${subscriptionId}/answer`, {
