@@ -57,12 +57,13 @@ export function offlineRedaction(source, workDir) {
   return expected;
 }
 
-export function analyse({ source, expected, frame, raw }) {
+// One frame (`frame` path or `raw` grab) → metrics; `frames` (paths) → a list of metrics.
+export function analyse({ source, expected, frame, frames, raw }) {
   const args = [join(repoDir, 'tests/integration/e2e_pixels.py'), '--source', source,
     '--expected', expected];
   if (raw) args.push('--frame-raw', raw.path, '--width', String(raw.width),
     '--height', String(raw.height));
-  else args.push('--frame', frame);
+  else for (const path of frames || [frame]) args.push('--frame', path);
   return JSON.parse(execFileSync('/usr/bin/python3', args).toString());
 }
 
@@ -201,6 +202,11 @@ export function startTapDecoder(port, workDir) {
   return {
     dir,
     frames: () => readdirSync(dir).filter((name) => name.endsWith('.png')).sort(),
+    // Frames decoded so far (multifilesink keeps only the newest files, numbered from 0).
+    decoded() {
+      const names = this.frames();
+      return names.length === 0 ? 0 : Number(names[names.length - 1].match(/\d+/)[0]) + 1;
+    },
     errors: () => errors,
     async stop() {
       child.kill('SIGTERM');

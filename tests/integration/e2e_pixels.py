@@ -23,15 +23,15 @@ BLOCK = 8
 FLAT_STD = 1.0
 
 
-def load_frame(args, size):
+def load_frame(args, path, size):
     if args.frame_raw:
         raw = np.fromfile(args.frame_raw, dtype=np.uint8)
         rgba = raw.reshape(args.height, args.width, 4)
         frame = cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGR)
     else:
-        frame = cv2.imread(args.frame, cv2.IMREAD_COLOR)
+        frame = cv2.imread(path, cv2.IMREAD_COLOR)
         if frame is None:
-            sys.exit(f"cannot read {args.frame}")
+            sys.exit(f"cannot read {path}")
     if (frame.shape[1], frame.shape[0]) != size:
         frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
     return frame
@@ -79,7 +79,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--source", required=True)
     parser.add_argument("--expected", required=True, help="veil-blur output of --source")
-    parser.add_argument("--frame", help="received frame (PNG)")
+    parser.add_argument("--frame", action="append", default=[],
+                        help="received frame (PNG); repeat for several (prints a JSON list)")
     parser.add_argument("--frame-raw", help="received frame, raw RGBA")
     parser.add_argument("--width", type=int)
     parser.add_argument("--height", type=int)
@@ -90,9 +91,19 @@ def main():
     if source is None or expected is None or source.shape != expected.shape:
         sys.exit("cannot read source/expected of the same size")
     size = (source.shape[1], source.shape[0])
-    frame = load_frame(args, size)
     protected, patient = regions(source, expected)
-    source_hp, frame_hp = high_pass(source), high_pass(frame)
+    source_hp = high_pass(source)
+    if args.frame_raw:
+        print(json.dumps(measure(load_frame(args, None, size), source, expected, source_hp,
+                                 protected, patient)))
+    else:
+        results = [measure(load_frame(args, path, size), source, expected, source_hp, protected,
+                           patient) for path in args.frame]
+        print(json.dumps(results[0] if len(results) == 1 else results))
+
+
+def measure(frame, source, expected, source_hp, protected, patient):
+    frame_hp = high_pass(frame)
 
     def energy(hp, region):
         return float(np.abs(hp[region]).mean()) if region.any() else 0.0
@@ -115,7 +126,7 @@ def main():
                                         max(result["source_protected_energy"], 1e-6))
     result["patient_energy_ratio"] = (result["frame_patient_energy"] /
                                       max(result["source_patient_energy"], 1e-6))
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":
