@@ -11,11 +11,13 @@ namespace {
 float layerScale(const AnchorOptions& o, int layer) {
   const int layers = static_cast<int>(o.strides.size());
   if (layers == 1) return (o.min_scale + o.max_scale) * 0.5f;
-  return o.min_scale + (o.max_scale - o.min_scale) * static_cast<float>(layer) /
-                           static_cast<float>(layers - 1);
+  return o.min_scale +
+         (o.max_scale - o.min_scale) * static_cast<float>(layer) / static_cast<float>(layers - 1);
 }
 
-float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+float sigmoid(float x) {
+  return 1.0f / (1.0f + std::exp(-x));
+}
 
 }  // namespace
 
@@ -86,8 +88,9 @@ std::vector<FaceDetection> decode(const float* regressors, const float* logits,
     d.box = cv::Rect2f(xc - w / 2, yc - h / 2, w, h);
     d.score = score;
     for (int k = 0; k < kFaceKeypointCount; ++k) {
-      d.keypoints[k] = cv::Point2f(r[kKeypointOffset + 2 * k] / o.scale * a.width + a.x_center,
-                                   r[kKeypointOffset + 2 * k + 1] / o.scale * a.height + a.y_center);
+      d.keypoints[k] =
+          cv::Point2f(r[kKeypointOffset + 2 * k] / o.scale * a.width + a.x_center,
+                      r[kKeypointOffset + 2 * k + 1] / o.scale * a.height + a.y_center);
     }
     out.push_back(d);
   }
@@ -103,8 +106,9 @@ float iou(const cv::Rect2f& a, const cv::Rect2f& b) {
 
 std::vector<FaceDetection> weightedNonMaxSuppression(std::vector<FaceDetection> remaining,
                                                      float iou_threshold) {
-  std::stable_sort(remaining.begin(), remaining.end(),
-                   [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
+  std::stable_sort(
+      remaining.begin(), remaining.end(),
+      [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
   std::vector<FaceDetection> kept;
   while (!remaining.empty()) {
     const FaceDetection best = remaining.front();
@@ -130,8 +134,9 @@ std::vector<FaceDetection> weightedNonMaxSuppression(std::vector<FaceDetection> 
     }
     FaceDetection merged = best;
     if (total > 0) {
-      merged.box = cv::Rect2f(cv::Point2f(static_cast<float>(x0 / total), static_cast<float>(y0 / total)),
-                              cv::Point2f(static_cast<float>(x1 / total), static_cast<float>(y1 / total)));
+      merged.box =
+          cv::Rect2f(cv::Point2f(static_cast<float>(x0 / total), static_cast<float>(y0 / total)),
+                     cv::Point2f(static_cast<float>(x1 / total), static_cast<float>(y1 / total)));
       for (int k = 0; k < kFaceKeypointCount; ++k) merged.keypoints[k] = cv::Point2f(kp[k] / total);
     }
     kept.push_back(merged);

@@ -39,17 +39,16 @@ std::vector<Anchor> generateAnchors(const AnchorOptions& options);
 // How raw regressors become boxes (MediaPipe TensorsToDetectionsCalculatorOptions subset:
 // reverse_output_order, box offset 0, keypoint offset 4, 6 keypoints of 2 values).
 struct DecodeOptions {
-  float scale = 128;        // x/y/w/h scale: the input size in pixels
-  float min_score = 0.5f;   // on the sigmoid score
-  float score_clip = 100;   // logits are clipped to +-this before the sigmoid
+  float scale = 128;       // x/y/w/h scale: the input size in pixels
+  float min_score = 0.5f;  // on the sigmoid score
+  float score_clip = 100;  // logits are clipped to +-this before the sigmoid
 };
 
 // Candidates in input-normalised coordinates (box and keypoints in [0,1] for a face fully
 // inside the input). `regressors` is N x 16 floats, `logits` N floats, N == anchors.size().
 // Boxes with negative width or height are dropped, as MediaPipe does.
 std::vector<FaceDetection> decode(const float* regressors, const float* logits,
-                                  const std::vector<Anchor>& anchors,
-                                  const DecodeOptions& options);
+                                  const std::vector<Anchor>& anchors, const DecodeOptions& options);
 
 float iou(const cv::Rect2f& a, const cv::Rect2f& b);
 

@@ -100,9 +100,15 @@ FaceDetector::~FaceDetector() = default;
 FaceDetector::FaceDetector(FaceDetector&&) noexcept = default;
 FaceDetector& FaceDetector::operator=(FaceDetector&&) noexcept = default;
 
-FaceDetectorModel FaceDetector::model() const { return impl_->model; }
-int FaceDetector::inputSize() const { return impl_->config.anchors.input_width; }
-float FaceDetector::minScore() const { return impl_->config.min_score; }
+FaceDetectorModel FaceDetector::model() const {
+  return impl_->model;
+}
+int FaceDetector::inputSize() const {
+  return impl_->config.anchors.input_width;
+}
+float FaceDetector::minScore() const {
+  return impl_->config.min_score;
+}
 
 cv::Mat FaceDetector::inputTensor(const cv::Mat& bgr) const {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
@@ -156,8 +162,9 @@ std::vector<FaceDetection> detectAll(FaceDetector& short_range, FaceDetector& fu
   std::vector<FaceDetection> all = short_range.detect(bgr);
   const auto far = full_range.detect(bgr);
   all.insert(all.end(), far.begin(), far.end());
-  std::stable_sort(all.begin(), all.end(),
-                   [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
+  std::stable_sort(all.begin(), all.end(), [](const FaceDetection& a, const FaceDetection& b) {
+    return a.score > b.score;
+  });
   std::vector<FaceDetection> merged;
   for (const FaceDetection& f : all) {
     auto same = std::find_if(merged.begin(), merged.end(), [&](const FaceDetection& m) {

@@ -15,7 +15,7 @@ enum class FaceKeypoint { kRightEye = 0, kLeftEye, kNoseTip, kMouthCenter, kRigh
 inline constexpr int kFaceKeypointCount = 6;
 
 struct FaceDetection {
-  cv::Rect2f box;  // frame pixels (may extend past the frame edges)
+  cv::Rect2f box;   // frame pixels (may extend past the frame edges)
   float score = 0;  // sigmoid of the model's logit, in [0,1]
   std::array<cv::Point2f, kFaceKeypointCount> keypoints{};  // frame pixels, FaceKeypoint order
 
@@ -49,8 +49,8 @@ class FaceDetector {
   std::vector<FaceDetection> detect(const cv::Mat& bgr);
 
   FaceDetectorModel model() const;
-  int inputSize() const;      // 128 or 192
-  float minScore() const;     // MediaPipe's threshold for this model (0.5 or 0.6)
+  int inputSize() const;   // 128 or 192
+  float minScore() const;  // MediaPipe's threshold for this model (0.5 or 0.6)
 
   // The exact tensor detect() feeds the model for `bgr`: CV_32FC1, inputSize()^2 * 3 floats,
   // NHWC RGB in [-1,1]. Exposed so tests can run an independent implementation on it.
