@@ -30,9 +30,9 @@ class Plan:
 
 
 REDUCED = Plan(ocr_frame_step=10, deconv_frames_per_clip=2, deconv_sigmas=(1.5, 3.0),
-               face_frame_step=5, edge_frame_step=5)
-FULL = Plan(ocr_frame_step=3, deconv_frames_per_clip=6, deconv_sigmas=(1.0, 1.5, 2.0, 3.0, 5.0),
-            face_frame_step=1, edge_frame_step=1)
+               face_frame_step=25, edge_frame_step=5)
+FULL = Plan(ocr_frame_step=4, deconv_frames_per_clip=6, deconv_sigmas=(1.0, 1.5, 2.0, 3.0, 5.0),
+            face_frame_step=4, edge_frame_step=2)
 
 
 # ---------------------------------------------------------------- text

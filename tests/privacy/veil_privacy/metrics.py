@@ -95,29 +95,28 @@ def block_leak(reference, output, region, support=None):
     carries more than rounding-noise energy. Returns (textured pixels, leaked pixels, leaking
     block rectangles)."""
     support = region if support is None else support
-    hp_in = masked_high_pass(reference, support)
-    hp_out = masked_high_pass(output, support)
-    textured = leaked = 0
-    leaking = []
+    hp_in = masked_high_pass(reference, support).astype(np.float64)
+    hp_out = masked_high_pass(output, support).astype(np.float64)
     height, width = region.shape
-    for y in range(0, height - BLOCK + 1, BLOCK):
-        for x in range(0, width - BLOCK + 1, BLOCK):
-            inside = region[y:y + BLOCK, x:x + BLOCK] > 0
-            count = int(inside.sum())
-            if count < MIN_BLOCK_PIXELS:
-                continue
-            a = hp_in[y:y + BLOCK, x:x + BLOCK][inside]
-            if a.std() < TEXTURE_MIN_STD:
-                continue
-            textured += count
-            b = hp_out[y:y + BLOCK, x:x + BLOCK][inside]
-            if b.std() < OUTPUT_MIN_STD:
-                continue
-            correlation = float(np.corrcoef(a, b)[0, 1])
-            if correlation > CORRELATION_LIMIT:
-                leaked += count
-                leaking.append((x, y, BLOCK, BLOCK, round(correlation, 2)))
-    return textured, leaked, leaking
+    rows, cols = height // BLOCK, width // BLOCK
+
+    def per_block(values):
+        return values[:rows * BLOCK, :cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).sum(
+            axis=(1, 3))
+
+    inside = (region > 0).astype(np.float64)
+    count = per_block(inside)
+    n = np.maximum(count, 1)
+    mean_a, mean_b = per_block(inside * hp_in) / n, per_block(inside * hp_out) / n
+    var_a = np.maximum(per_block(inside * hp_in ** 2) / n - mean_a ** 2, 0)
+    var_b = np.maximum(per_block(inside * hp_out ** 2) / n - mean_b ** 2, 0)
+    cov = per_block(inside * hp_in * hp_out) / n - mean_a * mean_b
+    correlation = cov / np.sqrt(np.maximum(var_a * var_b, 1e-12))
+    is_textured = (count >= MIN_BLOCK_PIXELS) & (np.sqrt(var_a) >= TEXTURE_MIN_STD)
+    is_leak = is_textured & (np.sqrt(var_b) >= OUTPUT_MIN_STD) & (correlation > CORRELATION_LIMIT)
+    leaking = [(int(x * BLOCK), int(y * BLOCK), BLOCK, BLOCK, round(float(correlation[y, x]), 2))
+               for y, x in zip(*np.nonzero(is_leak))]
+    return int(count[is_textured].sum()), int(count[is_leak].sum()), leaking
 
 
 def shown_fraction(reference, output, region, tolerance=8):
