@@ -101,11 +101,17 @@ ApiServer::ApiServer(Sfu& sfu, const TokenSigner& tokens, std::string web_dir)
 
 ApiServer::~ApiServer() = default;
 
-bool ApiServer::Bind(const std::string& host, int port) { return http_->bind_to_port(host, port); }
+bool ApiServer::Bind(const std::string& host, int port) {
+  return http_->bind_to_port(host, port);
+}
 
-void ApiServer::Serve() { http_->listen_after_bind(); }
+void ApiServer::Serve() {
+  http_->listen_after_bind();
+}
 
-void ApiServer::Stop() { http_->stop(); }
+void ApiServer::Stop() {
+  http_->stop();
+}
 
 void ApiServer::RegisterRoutes() {
   httplib::Server& http = *http_;
@@ -113,13 +119,13 @@ void ApiServer::RegisterRoutes() {
   http.set_read_timeout(std::chrono::seconds(10));
   http.set_write_timeout(std::chrono::seconds(10));
 
-  http.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    const auto [code, message] = DefaultError(res.status);
-    res.set_content(json{{"error", code}, {"message", message}}.dump(), "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  http.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const auto [code, message] = DefaultError(res.status);
+        res.set_content(json{{"error", code}, {"message", message}}.dump(), "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   http.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
         try {
@@ -160,13 +166,13 @@ void ApiServer::RegisterRoutes() {
       SendError(res, 401, "missing_token", "an Authorization: Bearer token is required");
       return false;
     }
-    const TokenCheck check = tokens_.Verify(std::string_view(header).substr(kBearer.size()),
-                                            UnixNow());
+    const TokenCheck check =
+        tokens_.Verify(std::string_view(header).substr(kBearer.size()), UnixNow());
     if (!check.claims) {
       res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      SendError(res, 401, TokenErrorCode(check.error),
-                check.error == TokenError::kExpired ? "the token has expired"
-                                                    : "the token is not valid");
+      SendError(
+          res, 401, TokenErrorCode(check.error),
+          check.error == TokenError::kExpired ? "the token has expired" : "the token is not valid");
       return false;
     }
     if (check.claims->consultation_id != req.matches[1].str()) {
@@ -175,8 +181,7 @@ void ApiServer::RegisterRoutes() {
     }
     if (check.claims->role != required) {
       SendError(res, 403, "wrong_role",
-                std::string("this endpoint needs a ") + std::string(RoleName(required)) +
-                    " token");
+                std::string("this endpoint needs a ") + std::string(RoleName(required)) + " token");
       return false;
     }
     return true;
@@ -205,8 +210,7 @@ void ApiServer::RegisterRoutes() {
     try {
       const PublishResult published = sfu_.Publish(cid, req.body);
       res.status = 201;
-      res.set_header("Location", "/api/v1/consultations/" + cid + "/whip/" +
-                                     published.resource_id);
+      res.set_header("Location", "/api/v1/consultations/" + cid + "/whip/" + published.resource_id);
       res.set_content(published.answer_sdp, "application/sdp");
     } catch (const SfuError& error) {
       SendSfuError(res, error);

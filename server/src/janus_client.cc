@@ -24,7 +24,9 @@ constexpr auto kKeepaliveInterval = std::chrono::seconds(20);
 constexpr auto kAsyncReplyTimeout = std::chrono::seconds(20);
 constexpr int kJanusErrorSessionNotFound = 458;
 
-std::string NewTransaction() { return RandomHex(12); }
+std::string NewTransaction() {
+  return RandomHex(12);
+}
 
 std::string JanusErrorText(const json& reply) {
   const json& error = reply.value("error", json::object());
@@ -35,8 +37,9 @@ std::string JanusErrorText(const json& reply) {
 // Plugin-level failures arrive as data {"error_code": N, "error": "..."}.
 void ThrowIfPluginError(const json& data) {
   if (data.contains("error_code")) {
-    throw SfuError(Kind::kRefused, "VideoRoom error " + std::to_string(data.value("error_code", 0)) +
-                                       ": " + data.value("error", std::string("unknown")));
+    throw SfuError(Kind::kRefused, "VideoRoom error " +
+                                       std::to_string(data.value("error_code", 0)) + ": " +
+                                       data.value("error", std::string("unknown")));
   }
 }
 
@@ -97,8 +100,7 @@ json JanusClient::Post(const std::string& path, json body, std::chrono::seconds 
   client.set_write_timeout(kConnectTimeout);
   const httplib::Result result = client.Post(path, body.dump(), "application/json");
   if (!result) {
-    throw SfuError(Kind::kUnavailable,
-                   "Janus unreachable: " + httplib::to_string(result.error()));
+    throw SfuError(Kind::kUnavailable, "Janus unreachable: " + httplib::to_string(result.error()));
   }
   if (result->status != 200) {
     throw SfuError(Kind::kUnavailable, "Janus HTTP status " + std::to_string(result->status));
@@ -118,7 +120,8 @@ std::uint64_t JanusClient::EnsureSession() {
     if (session_id_ != 0) return session_id_;
   }
   const json reply = Post(base_path_, {{"janus", "create"}}, kRequestTimeout);
-  if (reply.value("janus", "") != "success") throw SfuError(Kind::kUnavailable, JanusErrorText(reply));
+  if (reply.value("janus", "") != "success")
+    throw SfuError(Kind::kUnavailable, JanusErrorText(reply));
   const std::uint64_t session_id = reply.at("data").at("id").get<std::uint64_t>();
   {
     std::lock_guard lock(mutex_);
@@ -323,9 +326,8 @@ void JanusClient::KeepaliveLoop() {
     }
     if (session_id == 0) continue;
     try {
-      const json reply =
-          Post(base_path_ + "/" + std::to_string(session_id), {{"janus", "keepalive"}},
-               kRequestTimeout);
+      const json reply = Post(base_path_ + "/" + std::to_string(session_id),
+                              {{"janus", "keepalive"}}, kRequestTimeout);
       if (reply.value("janus", "") == "error") LoseSession(session_id);
     } catch (const SfuError&) {
       // The polling thread decides whether the session is lost.

@@ -59,8 +59,7 @@ class JanusClient {
  private:
   struct Pending;
 
-  nlohmann::json Post(const std::string& path, nlohmann::json body,
-                      std::chrono::seconds timeout);
+  nlohmann::json Post(const std::string& path, nlohmann::json body, std::chrono::seconds timeout);
   std::uint64_t EnsureSession();
   void PollLoop();
   void KeepaliveLoop();

@@ -127,12 +127,11 @@ PublishResult JanusVideoRoom::Publish(std::string_view consultation_id,
     OnPublisherEvent(cid, event.value("sender", std::uint64_t{0}), event);
   });
   try {
-    const JanusClient::Reply joined = janus_.RequestAsync(
-        handle, {{"request", "join"},
-                 {"ptype", "publisher"},
-                 {"room", room.room_id},
-                 {"pin", room.pin},
-                 {"display", "patient"}});
+    const JanusClient::Reply joined = janus_.RequestAsync(handle, {{"request", "join"},
+                                                                   {"ptype", "publisher"},
+                                                                   {"room", room.room_id},
+                                                                   {"pin", room.pin},
+                                                                   {"display", "patient"}});
     if (joined.data.value("videoroom", "") != "joined") {
       throw SfuError(Kind::kRefused, "VideoRoom did not confirm the join");
     }
@@ -192,23 +191,23 @@ SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id) {
   {
     std::lock_guard lock(mutex_);
     const auto it = publishers_.find(cid);
-    if (it == publishers_.end()) throw SfuError(Kind::kNoPublisher, "the patient is not publishing");
+    if (it == publishers_.end())
+      throw SfuError(Kind::kNoPublisher, "the patient is not publishing");
     feed_id = it->second.feed_id;
   }
   const RoomCredentials room = Room(cid);
   const std::string subscription_id = RandomHex(16);
-  const std::uint64_t handle =
-      janus_.Attach(kVideoRoomPlugin, [this, subscription_id](const json& event) {
-        OnSubscriberEvent(subscription_id, event);
-      });
+  const std::uint64_t handle = janus_.Attach(
+      kVideoRoomPlugin,
+      [this, subscription_id](const json& event) { OnSubscriberEvent(subscription_id, event); });
   try {
     // Subscribing to the feed subscribes to all its streams: audio, video and data.
-    const JanusClient::Reply attached = janus_.RequestAsync(
-        handle, {{"request", "join"},
-                 {"ptype", "subscriber"},
-                 {"room", room.room_id},
-                 {"pin", room.pin},
-                 {"streams", json::array({{{"feed", feed_id}}})}});
+    const JanusClient::Reply attached =
+        janus_.RequestAsync(handle, {{"request", "join"},
+                                     {"ptype", "subscriber"},
+                                     {"room", room.room_id},
+                                     {"pin", room.pin},
+                                     {"streams", json::array({{{"feed", feed_id}}})}});
     if (!attached.jsep.is_object() || attached.jsep.value("type", "") != "offer") {
       throw SfuError(Kind::kRefused, "VideoRoom sent no offer");
     }
@@ -304,6 +303,8 @@ void JanusVideoRoom::OnSessionLost() {
   subscriptions_.clear();
 }
 
-bool JanusVideoRoom::Healthy() { return janus_.Ping(); }
+bool JanusVideoRoom::Healthy() {
+  return janus_.Ping();
+}
 
 }  // namespace veil::server

@@ -1,7 +1,8 @@
 // veil-server: serves the viewer and relays signalling between patients, viewers and the SFU.
+#include <pthread.h>
+
 #include <csignal>
 #include <iostream>
-#include <pthread.h>
 #include <string>
 #include <thread>
 #include <vector>

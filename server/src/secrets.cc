@@ -19,8 +19,8 @@ std::string ReadSecretFile(const std::string& path, std::size_t min_bytes) {
     secret.pop_back();
   }
   if (secret.size() < min_bytes) {
-    throw std::runtime_error("secret in " + path + " is shorter than " +
-                             std::to_string(min_bytes) + " bytes");
+    throw std::runtime_error("secret in " + path + " is shorter than " + std::to_string(min_bytes) +
+                             " bytes");
   }
   return secret;
 }

@@ -66,7 +66,9 @@ std::optional<TokenClaims> ClaimsFrom(const json& payload) {
 
 }  // namespace
 
-std::string_view RoleName(Role role) { return role == Role::kPatient ? "patient" : "viewer"; }
+std::string_view RoleName(Role role) {
+  return role == Role::kPatient ? "patient" : "viewer";
+}
 
 std::optional<Role> ParseRole(std::string_view name) {
   if (name == "patient") return Role::kPatient;
@@ -104,8 +106,8 @@ std::string TokenSigner::Sign(std::string_view signing_input) const {
   return Base64UrlEncode(HmacSha256(signing_key_, signing_input));
 }
 
-std::string TokenSigner::Mint(std::string_view consultation_id, Role role,
-                              std::int64_t ttl_seconds, std::int64_t now_seconds) const {
+std::string TokenSigner::Mint(std::string_view consultation_id, Role role, std::int64_t ttl_seconds,
+                              std::int64_t now_seconds) const {
   if (!IsValidConsultationId(consultation_id)) {
     throw std::invalid_argument("consultation id must be 1-64 chars of [A-Za-z0-9_-]");
   }
@@ -114,8 +116,8 @@ std::string TokenSigner::Mint(std::string_view consultation_id, Role role,
                                 " seconds");
   }
   const json payload = {
-      {"aud", kTokenAudience},     {"cid", consultation_id},         {"role", RoleName(role)},
-      {"jti", RandomHex(16)},      {"iat", now_seconds},             {"exp", now_seconds + ttl_seconds},
+      {"aud", kTokenAudience}, {"cid", consultation_id}, {"role", RoleName(role)},
+      {"jti", RandomHex(16)},  {"iat", now_seconds},     {"exp", now_seconds + ttl_seconds},
   };
   const std::string signing_input =
       Base64UrlEncode(ExpectedHeader().dump()) + "." + Base64UrlEncode(payload.dump());

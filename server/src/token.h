@@ -33,7 +33,7 @@ enum class TokenError {
   kMalformed,     // not a JWT we issue: structure, header, JSON, claim types, audience, TTL
   kBadSignature,  // well-formed but not signed with our key
   kExpired,
-  kNotYetValid,   // issued in the future beyond the allowed skew
+  kNotYetValid,  // issued in the future beyond the allowed skew
 };
 std::string_view TokenErrorCode(TokenError error);  // stable code for API errors
 

@@ -11,9 +11,9 @@
 #include <array>
 #include <chrono>
 #include <iostream>
-#include <thread>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_args.h"
@@ -145,9 +145,12 @@ int Forward(const std::vector<std::string>& args) {
   // Learn the publisher's streams (mid, kind, codec): a participant joining the room is told about
   // every publisher and its streams. Leave right after.
   const std::uint64_t looker = janus.Attach("janus.plugin.videoroom", [](const json&) {});
-  const veil::server::JanusClient::Reply joined = janus.RequestAsync(
-      looker, {{"request", "join"}, {"ptype", "publisher"}, {"room", room.room_id},
-               {"pin", room.pin}, {"display", "veil-sfu-tap"}});
+  const veil::server::JanusClient::Reply joined =
+      janus.RequestAsync(looker, {{"request", "join"},
+                                  {"ptype", "publisher"},
+                                  {"room", room.room_id},
+                                  {"pin", room.pin},
+                                  {"display", "veil-sfu-tap"}});
   janus.Detach(looker);
   json publisher_streams = json::array();
   for (const json& publisher : joined.data.value("publishers", json::array())) {
