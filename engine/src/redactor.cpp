@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "avatar.h"
+#include "face_stage.h"
 #include "mask_check.h"
 #include "patient_isolation.h"
 #include "redaction_fill.h"
@@ -21,6 +22,8 @@ constexpr int kMaxFrameSide = 4096;
 // While on the cheaper model, retry the primary this often (frames).
 constexpr int kPrimaryRetryInterval = 30;
 const cv::Size kDefaultFrameSize(640, 360);
+// How long a patient region stays confirmed as a person after a face was last seen on it.
+constexpr std::int64_t kPresenceHoldUs = 3'000'000;
 
 bool isUsableFrame(const cv::Mat& bgr) {
   return !bgr.empty() && bgr.type() == CV_8UC3 && bgr.dims == 2 && bgr.cols >= kMinFrameSide &&
@@ -49,6 +52,8 @@ struct Redactor::State {
   std::optional<KeepVisibleZone> keep_visible;
   PatientIsolator isolator;
   RevealHysteresis hysteresis;
+  std::unique_ptr<FaceStage> faces;
+  std::optional<std::int64_t> last_presence_us;  // last frame with a face on the patient
 
   explicit State(RedactorOptions o)
       : options(std::move(o)), hysteresis(options.reveal_after_frames) {}
@@ -95,6 +100,14 @@ struct Redactor::State {
     return result;
   }
 
+  void loadFaces() {
+    try {
+      faces = std::make_unique<FaceStage>(options.models_dir);
+    } catch (const std::exception& e) {
+      if (model_error.empty()) model_error = e.what();
+    }
+  }
+
   double marginPx(int width) const {
     return std::max(2.0, std::round(width * kSafetyMarginFractionOfWidth));
   }
@@ -119,6 +132,7 @@ Redactor::Redactor(RedactorOptions options) : state_(std::make_unique<State>(opt
   } catch (const std::exception& e) {
     state_->model_error = e.what();
   }
+  state_->loadFaces();
   if (primary_model == SegmenterModel::kGeneral) {
     try {
       state_->fallback = makeSelfieSegmenter(SegmenterModel::kLandscape, options.models_dir);
@@ -134,6 +148,7 @@ Redactor::Redactor(RedactorOptions options, std::unique_ptr<PersonSegmenter> pri
   state_->primary = std::move(primary);
   state_->fallback = std::move(fallback);
   if (!state_->primary) state_->model_error = "no segmenter given";
+  state_->loadFaces();
 }
 
 Redactor::~Redactor() = default;
@@ -152,6 +167,8 @@ void Redactor::reset() {
   s.last_good_shown.release();
   s.last_good_age = 0;
   s.consecutive_failures = 0;
+  s.last_presence_us.reset();
+  if (s.faces) s.faces->reset();
 }
 
 RedactedFrame Redactor::avatar(int width, int height, std::int64_t timestamp_us) {
@@ -165,27 +182,47 @@ RedactedFrame Redactor::avatar(int width, int height, std::int64_t timestamp_us)
 RedactedFrame Redactor::redact(const Frame& frame) {
   State& s = *state_;
   const cv::Mat& bgr = frame.bgr();
-  RedactionInfo info{s.options.mode, RedactionState::kFull, kReasonNone, 0, frame.timestampUs()};
+  const Mode mode = s.options.mode;
+  const std::int64_t now_us = frame.timestampUs();
+  RedactionInfo info{mode, RedactionState::kFull, kReasonNone, 0, now_us};
 
-  if (s.options.mode == Mode::kVoiceOnly) {
+  if (mode == Mode::kVoiceOnly) {
     return avatar(bgr.empty() ? s.last_size.width : bgr.cols,
-                  bgr.empty() ? s.last_size.height : bgr.rows, frame.timestampUs());
+                  bgr.empty() ? s.last_size.height : bgr.rows, now_us);
   }
   info.sequence = ++s.sequence;
+  auto hideAll = [&](std::uint32_t reasons, cv::Size size) {
+    info.state = RedactionState::kFull;
+    info.reasons = reasons;
+    return RedactedFrame(fullyHiddenFrame(size), info);
+  };
   if (!isUsableFrame(bgr)) {
-    info.reasons = kReasonBadFrame;
     const bool sized = bgr.dims == 2 && bgr.cols >= kMinFrameSide && bgr.rows >= kMinFrameSide &&
                        bgr.cols <= kMaxFrameSide && bgr.rows <= kMaxFrameSide;
-    return RedactedFrame(fullyHiddenFrame(sized ? bgr.size() : s.last_size), info);
+    return hideAll(kReasonBadFrame, sized ? bgr.size() : s.last_size);
   }
   s.last_size = bgr.size();
-  if (s.options.mode != Mode::kBackground) {
-    // Face and body modes need detectors this build does not wire yet: hide everything.
-    info.reasons = kReasonModelUnavailable;
-    return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
+  if (mode == Mode::kPrivateRegions) {
+    // Body zones are not wired into this build yet: hide everything rather than guess.
+    return hideAll(kReasonModelUnavailable, bgr.size());
   }
+  const bool hides_faces = mode == Mode::kFace || mode == Mode::kBackgroundAndFace;
+  const bool shows_only_patient = mode == Mode::kBackground || mode == Mode::kBackgroundAndFace;
 
+  // Faces: hidden in the face modes, and the proof that a person is there in the others (the
+  // selfie model alone marks furniture and animals as people when nobody is in view).
   std::uint32_t reasons = kReasonNone;
+  std::vector<TrackedFace> faces;
+  if (!s.faces) {
+    return hideAll(kReasonModelUnavailable, bgr.size());
+  }
+  try {
+    faces = s.faces->update(bgr, now_us, hides_faces);
+  } catch (const std::exception&) {
+    return hideAll(kReasonInferenceFailed, bgr.size());
+  }
+  const cv::Mat face_regions = rasteriseFaceRegions(faces, bgr.size());
+
   const Inference inference = s.segmentWithLadder(bgr, reasons);
   cv::Mat shown;
   double margin = s.marginPx(bgr.cols);
@@ -194,16 +231,30 @@ RedactedFrame Redactor::redact(const Frame& frame) {
     const cv::Mat refined = refineToEdges(bgr, inference.probability);
     cv::Mat foreground;
     cv::compare(refined, 0.5, foreground, cv::CMP_GE);
-    const auto patient = s.isolator.isolate(foreground);
-    if (!patient) {
-      // Nobody there: nothing may be shown, and the next person to appear starts afresh.
+    const auto patient = s.isolator.isolate(foreground, s.faces->mainFaceCentre());
+    const bool face_on_patient = patient && anyFaceOn(faces, *patient);
+    if (face_on_patient) s.last_presence_us = now_us;
+    const bool present = patient && s.last_presence_us &&
+                         now_us - *s.last_presence_us <= kPresenceHoldUs &&
+                         now_us >= *s.last_presence_us;
+    if (shows_only_patient && !present) {
+      // Nobody confirmed there: nothing may be shown, and the next person starts afresh.
       s.hysteresis.reset();
       s.isolator.reset();
       s.last_good_shown.release();
-      info.reasons = reasons | kReasonNoPerson;
-      return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
+      return hideAll(reasons | kReasonNoPerson, bgr.size());
     }
-    shown = s.hysteresis.update(*patient);
+    cv::Mat shown_now = shows_only_patient ? patient->clone()
+                                           : cv::Mat(bgr.size(), CV_8U, cv::Scalar(255));
+    if (hides_faces) {
+      shown_now.setTo(0, face_regions);
+      if (patient && !face_on_patient) {
+        // The patient's face is not found (turned away, looking down): hide the head region.
+        shown_now.setTo(0, headRegion(*patient));
+        reasons |= kReasonHeadFallback;
+      }
+    }
+    shown = s.hysteresis.update(shown_now);
     s.last_good_shown = shown;
     s.last_good_age = 0;
     info.state = s.on_fallback ? RedactionState::kDegraded : RedactionState::kNormal;
@@ -213,19 +264,17 @@ RedactedFrame Redactor::redact(const Frame& frame) {
     const bool last_good_usable = !s.last_good_shown.empty() &&
                                   s.last_good_shown.size() == bgr.size() &&
                                   s.last_good_age < kMaxLastGoodMaskFrames;
-    if (!last_good_usable) {
-      info.reasons = reasons;
-      return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
-    }
+    if (!last_good_usable) return hideAll(reasons, bgr.size());
     // The patient may have moved since: shrink what is shown by the motion bound per frame.
     ++s.last_good_age;
-    shown = s.last_good_shown;
+    shown = s.last_good_shown.clone();
+    if (hides_faces) shown.setTo(0, face_regions);  // this frame's faces are known: hide them too
     margin += s.last_good_age * kMotionBoundFractionOfWidthPerFrame * bgr.cols;
     reasons |= kReasonLastGoodMask;
     info.state = RedactionState::kDegraded;
   }
   cv::Mat alpha = visibilityAlpha(shown, margin);
-  s.applyKeepVisible(alpha, frame.timestampUs(), reasons);
+  s.applyKeepVisible(alpha, now_us, reasons);
   info.reasons = reasons;
   return RedactedFrame(composeVisible(bgr, alpha), info);
 }

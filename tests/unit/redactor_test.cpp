@@ -106,7 +106,7 @@ class SingleFault : public ::testing::TestWithParam<FaultCase> {};
 TEST_P(SingleFault, AfterAGoodFrameUsesTheShrunkLastGoodMask) {
   const FaultCase c = GetParam();
   RedactorOptions options = defaultOptions();
-  options.deadline = std::chrono::milliseconds(100);
+  options.deadline = std::chrono::milliseconds(1000);
   Redactor redactor = redactorWith([&](int call) { return call == 1 ? c.fault : Fault::kNone; },
                                    false, options);
   const cv::Mat input = test::referenceFrame("messi5.png");
@@ -127,7 +127,7 @@ TEST_P(SingleFault, AfterAGoodFrameUsesTheShrunkLastGoodMask) {
 TEST_P(SingleFault, OnTheFirstFrameHidesEverything) {
   const FaultCase c = GetParam();
   RedactorOptions options = defaultOptions();
-  options.deadline = std::chrono::milliseconds(100);
+  options.deadline = std::chrono::milliseconds(1000);
   Redactor redactor = redactorWith([&](int) { return c.fault; }, false, options);
   const RedactedFrame out = redactor.redact(Frame(test::referenceFrame("messi5.png"), 0));
   EXPECT_EQ(out.info().state, RedactionState::kFull);

@@ -32,7 +32,7 @@ class FaultySegmenter final : public PersonSegmenter {
         throw std::runtime_error("injected inference failure");
       case Fault::kSlow: {
         cv::Mat result = real_->segment(bgr);
-        std::this_thread::sleep_for(std::chrono::milliseconds(120));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
         return result;
       }
       case Fault::kNan:

@@ -25,6 +25,8 @@ enum RedactionReason : std::uint32_t {
   kReasonLastGoodMask = 1u << 7,
   kReasonAvatar = 1u << 8,
   kReasonKeepVisibleActive = 1u << 9,
+  kReasonHeadFallback = 1u << 10,   // a face the detector lost: the patient's head region is hidden
+  kReasonPoseUncertain = 1u << 11,  // private-regions: the wide torso-to-thigh zone is hidden
 };
 
 struct RedactionInfo {
