@@ -17,6 +17,7 @@
 #include "sha256.h"
 #include "test_support.h"
 #include "veil/face_detector.h"
+#include "veil/face_tracker.h"
 
 namespace veil {
 namespace {
@@ -309,6 +310,21 @@ TEST_P(FacesOtherDetectorsFind, AreFoundWithOverlappingBoxesAndSaneKeypoints) {
                      f.box.width * 1.5f, f.box.height * 1.5f);
     for (const auto& k : f.keypoints) EXPECT_TRUE(grown.contains(k)) << GetParam() << " " << k;
     EXPECT_GE(f.score, 0.5f);
+  }
+}
+
+// What face mode hides (the tracker's head ellipse around our detections) covers the face boxes
+// the Haar cascade draws, forehead included; at most a sliver of a box corner (below the jaw)
+// may poke out of the ellipse (messi5: 0.4 %).
+TEST_P(FacesOtherDetectorsFind, HeadEllipsesCoverEveryHaarFaceBox) {
+  const cv::Mat frame = referenceFrame(GetParam());
+  FaceTracker tracker;
+  tracker.update(detectAll(*short_range_, *full_range_, frame), 0);
+  const cv::Mat hidden = rasteriseFaceRegions(tracker.faces(), frame.size());
+  for (const cv::Rect& h : cascadeFaces(kHaar, GetParam(), frame)) {
+    const cv::Rect inside = h & cv::Rect(0, 0, frame.cols, frame.rows);
+    const double covered = static_cast<double>(cv::countNonZero(hidden(inside))) / inside.area();
+    EXPECT_GE(covered, 0.99) << GetParam() << " " << h;
   }
 }
 
