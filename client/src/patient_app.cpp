@@ -4,6 +4,7 @@
 #include <gst/video/video.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <iostream>
 #include <stdexcept>
 
@@ -65,6 +66,8 @@ PatientApp::PatientApp(PatientOptions options)
 }
 
 PatientApp::~PatientApp() {
+  if (media_timeout_ != 0) g_source_remove(media_timeout_);
+  if (stats_timer_ != 0) g_source_remove(stats_timer_);
   stopAvatar();
   closeCamera();
   audio_capture_.reset();
@@ -98,8 +101,24 @@ int PatientApp::run() {
     }
   }
   applyMode(authority_.current());
-  negotiator_.createOffer(
-      [this](bool ok, const std::string& sdp_or_error) { onOfferReady(ok, sdp_or_error); });
+  stats_timer_ = g_timeout_add_seconds(kStatsSeconds, &PatientApp::onStatsTick, this);
+  // Offer only once redacted video (and audio) reach webrtcbin, so the offer names the SSRCs
+  // that will really be sent.
+  send_.whenMediaFlowing([this] {
+    g_source_remove(media_timeout_);
+    media_timeout_ = 0;
+    negotiator_.createOffer(
+        [this](bool ok, const std::string& sdp_or_error) { onOfferReady(ok, sdp_or_error); });
+  });
+  media_timeout_ = g_timeout_add_seconds(
+      kMediaStartSeconds,
+      [](gpointer self) -> gboolean {
+        auto* app = static_cast<PatientApp*>(self);
+        app->media_timeout_ = 0;
+        app->fail("no media reached the send pipeline in time");
+        return G_SOURCE_REMOVE;
+      },
+      this);
 
   g_main_loop_run(loop_.get());
 
@@ -147,7 +166,11 @@ void PatientApp::onVideoSample(GstSample* sample) {
                      const_cast<guint8*>(mapped.data()),
                      static_cast<size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, 0)));
   const Frame frame(view, g_get_real_time());
+  const gint64 started_us = g_get_monotonic_time();
   const RedactedFrame redacted = redaction_.redact(frame);
+  redaction_us_total_ += static_cast<std::uint64_t>(g_get_monotonic_time() - started_us);
+  frames_redacted_++;
+  if (redacted.info().state != RedactionState::kNormal) frames_not_normal_++;
   if (send_.pushVideo(redacted) && !first_frame_logged_.exchange(true)) {
     logLine("first redacted frame sent");
   }
@@ -261,6 +284,23 @@ gboolean PatientApp::onQuitSignal(gpointer self_ptr) {
   auto* self = static_cast<PatientApp*>(self_ptr);
   logLine("stopping");
   g_main_loop_quit(self->loop_.get());
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean PatientApp::onStatsTick(gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  const std::uint64_t frames = self->frames_redacted_.exchange(0);
+  const std::uint64_t total_us = self->redaction_us_total_.exchange(0);
+  const std::uint64_t not_normal = self->frames_not_normal_.exchange(0);
+  char line[160];
+  std::snprintf(
+      line, sizeof line,
+      "stats: %.1f fps redacted, redaction %.1f ms mean, %llu not normal, %llu sent",
+      static_cast<double>(frames) / kStatsSeconds,
+      frames > 0 ? static_cast<double>(total_us) / 1000.0 / static_cast<double>(frames) : 0.0,
+      static_cast<unsigned long long>(not_normal),
+      static_cast<unsigned long long>(self->send_.framesPushed()));
+  logLine(line);
   return G_SOURCE_CONTINUE;
 }
 

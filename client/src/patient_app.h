@@ -41,6 +41,7 @@ class PatientApp {
   static gboolean onStdin(GIOChannel* channel, GIOCondition condition, gpointer self);
   static gboolean onAvatarTick(gpointer self);
   static gboolean onQuitSignal(gpointer self);
+  static gboolean onStatsTick(gpointer self);
 
   PatientOptions options_;
   std::unique_ptr<GMainLoop, decltype(&g_main_loop_unref)> loop_;
@@ -57,6 +58,15 @@ class PatientApp {
   guint avatar_timer_ = 0;
   guint sigint_watch_ = 0;
   guint sigterm_watch_ = 0;
+  guint media_timeout_ = 0;
+  guint stats_timer_ = 0;
+  // Counters for the periodic stats line (frames and timings only, never content).
+  std::atomic<std::uint64_t> frames_redacted_{0};
+  std::atomic<std::uint64_t> redaction_us_total_{0};
+  std::atomic<std::uint64_t> frames_not_normal_{0};
+  // Model loading and the first inference at 720p take a few seconds on a slow device.
+  static constexpr guint kMediaStartSeconds = 30;
+  static constexpr guint kStatsSeconds = 10;
   // Set before the camera closes, so a frame already in flight is dropped, never redacted late.
   std::atomic<bool> camera_frames_allowed_{false};
   std::atomic<bool> first_frame_logged_{false};

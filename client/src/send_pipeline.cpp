@@ -7,6 +7,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <vector>
 
 #include "capture_sources.h"
 #include "latency_stamp.h"
@@ -122,6 +123,52 @@ void SendPipeline::configureTransceivers() {
     g_object_set(transceiver, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack",
                  TRUE, nullptr);
   }
+}
+
+void SendPipeline::whenMediaFlowing(std::function<void()> ready) {
+  on_media_flowing_ = std::move(ready);
+  const IteratorPtr pads(gst_element_iterate_sink_pads(webrtc_.get()));
+  GValue item = G_VALUE_INIT;
+  std::vector<PadPtr> media_pads;
+  while (gst_iterator_next(pads.get(), &item) == GST_ITERATOR_OK) {
+    media_pads.emplace_back(GST_PAD(g_value_dup_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  pads_waiting_for_caps_ = static_cast<int>(media_pads.size());
+  for (const PadPtr& pad : media_pads) {
+    const CapsPtr current(gst_pad_get_current_caps(pad.get()));
+    if (current) {
+      pads_waiting_for_caps_--;
+    } else {
+      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &SendPipeline::onSinkEvent,
+                        this, nullptr);
+    }
+  }
+  if (pads_waiting_for_caps_ == 0) {
+    g_main_context_invoke(
+        nullptr,
+        [](gpointer self) -> gboolean {
+          static_cast<SendPipeline*>(self)->on_media_flowing_();
+          return G_SOURCE_REMOVE;
+        },
+        this);
+  }
+}
+
+GstPadProbeReturn SendPipeline::onSinkEvent(GstPad*, GstPadProbeInfo* info, gpointer self_ptr) {
+  auto* self = static_cast<SendPipeline*>(self_ptr);
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  if (--self->pads_waiting_for_caps_ == 0) {
+    g_main_context_invoke(
+        nullptr,
+        [](gpointer data) -> gboolean {
+          static_cast<SendPipeline*>(data)->on_media_flowing_();
+          return G_SOURCE_REMOVE;
+        },
+        self);
+  }
+  return GST_PAD_PROBE_REMOVE;
 }
 
 void SendPipeline::pinIceAddress() {

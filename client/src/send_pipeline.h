@@ -48,6 +48,11 @@ class SendPipeline {
   GstElement* webrtc() const { return webrtc_.get(); }
   std::uint64_t framesPushed() const { return frames_pushed_.load(); }
 
+  // Calls `ready` once on the default main context when every media pad of webrtcbin has
+  // negotiated caps (so the offer carries the real SSRCs; Janus drops packets with an SSRC the
+  // offer did not announce).
+  void whenMediaFlowing(std::function<void()> ready);
+
   // Reports bus errors and ICE/peer connection state changes (called on the main loop).
   void setStateCallback(StateCallback callback) { on_state_ = std::move(callback); }
 
@@ -59,6 +64,7 @@ class SendPipeline {
   static gboolean onBusMessage(GstBus* bus, GstMessage* message, gpointer self);
   static void onConnectionStateChanged(GObject* webrtc, GParamSpec* spec, gpointer self);
   static void onChannelOpen(GObject* channel, gpointer self);
+  static GstPadProbeReturn onSinkEvent(GstPad* pad, GstPadProbeInfo* info, gpointer self);
 
   Config config_;
   ElementPtr pipeline_;
@@ -69,6 +75,8 @@ class SendPipeline {
   guint bus_watch_ = 0;
   std::atomic<bool> channel_open_{false};
   std::atomic<std::uint64_t> frames_pushed_{0};
+  std::atomic<int> pads_waiting_for_caps_{0};
+  std::function<void()> on_media_flowing_;
   StateCallback on_state_;
 };
 
