@@ -14,7 +14,8 @@ import numpy as np
 
 OPENCV_DATA = pathlib.Path("/usr/share/doc/opencv-doc/examples/data")
 IMAGEIO_IMAGES = pathlib.Path("/usr/lib/python3/dist-packages/imageio/resources/images")
-REFERENCE_FRAMES = pathlib.Path("/work/shared/reference/frames-360p")
+# MediaPipe reference frames, copied into the repository (tests/data/reference/README.md).
+REFERENCE_FRAMES = pathlib.Path(__file__).resolve().parents[3] / "tests" / "data" / "reference" / "frames-360p"
 CASCADES = pathlib.Path("/usr/share/opencv4")
 GROUND_TRUTH_DIR = pathlib.Path(__file__).resolve().parent.parent / "groundtruth"
 
