@@ -8,6 +8,9 @@
 #include <optional>
 #include <sstream>
 
+#include "api_error.h"
+#include "request_parsing.h"
+
 namespace veil::server {
 namespace {
 
@@ -15,6 +18,7 @@ using nlohmann::json;
 
 constexpr const char* kCid = "([A-Za-z0-9_-]{1,64})";
 constexpr const char* kId = "([0-9a-f]{32})";
+constexpr const char* kSessionCookie = "__Host-veil_session";
 
 std::string ApiPath(const std::string& suffix) {
   return std::string("/api/v1/consultations/") + kCid + suffix;
@@ -24,6 +28,11 @@ void SendError(httplib::Response& res, int status, std::string_view code,
                std::string_view message) {
   res.status = status;
   res.set_content(json{{"error", code}, {"message", message}}.dump(), "application/json");
+}
+
+void SendJson(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
 }
 
 // Fills the error body for statuses produced outside our handlers (unknown route, body too large).
@@ -47,12 +56,6 @@ std::pair<std::string_view, std::string_view> DefaultError(int status) {
 bool HasContentType(const httplib::Request& req, std::string_view expected) {
   const std::string value = req.get_header_value("Content-Type");
   return value.substr(0, value.find(';')) == expected;
-}
-
-// A complete SDP starts with its version line and has at least one media section.
-bool LooksLikeSdp(const std::string& body) {
-  return body.rfind("v=0\r\n", 0) == 0 && body.find("\r\nm=") != std::string::npos &&
-         body.find('\0') == std::string::npos;
 }
 
 std::optional<std::string> ReadFile(const std::string& path) {
@@ -86,32 +89,70 @@ void SendSfuError(httplib::Response& res, const SfuError& error) {
     case SfuError::Kind::kNoPublisher:
       SendError(res, 404, "no_publisher", error.what());
       return;
+    case SfuError::Kind::kConflict:
+      SendError(res, 409, "publisher_conflict", error.what());
+      return;
   }
+}
+
+// Runs a handler, turning the errors it may throw into JSON error responses.
+template <typename Handler>
+void Guard(httplib::Response& res, Handler&& handler) {
+  try {
+    handler();
+  } catch (const ApiError& error) {
+    SendError(res, error.status(), error.code(), error.what());
+  } catch (const SfuError& error) {
+    SendSfuError(res, error);
+  }
+}
+
+// Parses a JSON body with `parser` or throws 415/400.
+template <typename Parser>
+auto ParseBody(const httplib::Request& req, Parser parser) {
+  if (!req.body.empty() && !HasContentType(req, "application/json")) {
+    throw ApiError(415, "unsupported_media_type", "send JSON as application/json");
+  }
+  auto parsed = parser(req.body);
+  if (!parsed.value) throw ApiError(400, "bad_request", parsed.error);
+  return *parsed.value;
+}
+
+bool CarriesIdentityHeaders(const httplib::Request& req) {
+  for (const auto& [name, value] : req.headers) {
+    if (name.size() >= 7 && strncasecmp(name.c_str(), "X-Veil-", 7) == 0) return true;
+  }
+  return false;
+}
+
+std::string SetCookieHeader(const std::string& value, std::int64_t max_age) {
+  return std::string(kSessionCookie) + "=" + value + "; Path=/; Secure; HttpOnly; SameSite=Strict" +
+         "; Max-Age=" + std::to_string(max_age);
 }
 
 }  // namespace
 
-ApiServer::ApiServer(Sfu& sfu, const TokenSigner& tokens, std::string web_dir)
-    : sfu_(sfu),
-      tokens_(tokens),
-      web_dir_(std::move(web_dir)),
-      http_(std::make_unique<httplib::Server>()) {
+ApiServer::ApiServer(ApiServices services, ListenerKind kind, std::string web_dir,
+                     const std::optional<TlsFiles>& tls)
+    : services_(services), kind_(kind), tls_(tls.has_value()), web_dir_(std::move(web_dir)) {
+  if (tls) {
+    http_ = std::make_unique<httplib::SSLServer>(tls->certificate_path.c_str(),
+                                                 tls->private_key_path.c_str());
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
   RegisterRoutes();
 }
 
 ApiServer::~ApiServer() = default;
 
 bool ApiServer::Bind(const std::string& host, int port) {
-  return http_->bind_to_port(host, port);
+  return http_->is_valid() && http_->bind_to_port(host, port);
 }
 
-void ApiServer::Serve() {
-  http_->listen_after_bind();
-}
+void ApiServer::Serve() { http_->listen_after_bind(); }
 
-void ApiServer::Stop() {
-  http_->stop();
-}
+void ApiServer::Stop() { http_->stop(); }
 
 void ApiServer::RegisterRoutes() {
   httplib::Server& http = *http_;
@@ -137,94 +178,261 @@ void ApiServer::RegisterRoutes() {
         }
         SendError(res, 500, "internal_error", "internal error");
       });
-  // One line per request: method, path (ids only, never tokens: those travel in headers or URL
-  // fragments) and status. No client addresses: they would identify patients.
-  http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+  // One line per request: method, path (ids only, never tokens: those travel in headers, bodies
+  // or URL fragments) and status. No client addresses: they would identify patients.
+  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    services_.metrics.Increment("veil_http_responses_total", "code",
+                                std::to_string(res.status / 100) + "xx");
     std::cerr << "veil-server: " << req.method << " " << req.path << " -> " << res.status << "\n";
   });
-  http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  // Identity headers are only believed on the proxy's private listener (security-design §3.2).
+  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    if (kind_ == ListenerKind::kPublic && CarriesIdentityHeaders(req)) {
+      services_.store.Audit({"token.denied", "unknown", "", "", "denied", "identity_header", ""},
+                            UnixNow());
+      SendError(res, 400, "bad_request", "identity headers are not accepted here");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  http.set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Referrer-Policy", "no-referrer");
     res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Cross-Origin-Opener-Policy", "same-origin");
+    res.set_header("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()");
+    if (tls_) res.set_header("Strict-Transport-Security", "max-age=31536000");
     res.set_header("Content-Security-Policy",
                    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
                    "media-src 'self' blob:; img-src 'self' data:; base-uri 'none'; "
                    "form-action 'none'; frame-ancestors 'none'");
   });
 
-  // Checks the bearer token against the consultation in the path and the role the route needs.
-  // On failure the error response is already filled in.
-  const auto authorize = [this](const httplib::Request& req, httplib::Response& res,
-                                Role required) -> bool {
-    const std::string header = req.get_header_value("Authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (header.size() <= kBearer.size() ||
-        !std::equal(kBearer.begin(), kBearer.end(), header.begin(),
-                    [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      SendError(res, 401, "missing_token", "an Authorization: Bearer token is required");
-      return false;
-    }
-    const TokenCheck check =
-        tokens_.Verify(std::string_view(header).substr(kBearer.size()), UnixNow());
-    if (!check.claims) {
-      res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-      SendError(
-          res, 401, TokenErrorCode(check.error),
-          check.error == TokenError::kExpired ? "the token has expired" : "the token is not valid");
-      return false;
-    }
-    if (check.claims->consultation_id != req.matches[1].str()) {
-      SendError(res, 403, "wrong_consultation", "the token is for another consultation");
-      return false;
-    }
-    if (check.claims->role != required) {
-      SendError(res, 403, "wrong_role",
-                std::string("this endpoint needs a ") + std::string(RoleName(required)) + " token");
-      return false;
-    }
-    return true;
-  };
-
   http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    const bool up = sfu_.Healthy();
-    res.status = up ? 200 : 503;
-    res.set_content(json{{"status", up ? "ok" : "degraded"}, {"sfu", up ? "up" : "down"}}.dump(),
-                    "application/json");
+    const bool up = services_.consultations.Gauges().at("veil_sfu_up") == 1;
+    SendJson(res, up ? 200 : 503, {{"status", up ? "ok" : "degraded"}, {"sfu", up ? "up" : "down"}});
+  });
+  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(services_.metrics.Render(services_.consultations.Gauges()),
+                    "text/plain; version=0.0.4");
   });
 
-  // --- Publish (WHIP-style) ---
-  http.Post(ApiPath("/whip"), [this, authorize](const httplib::Request& req,
-                                                httplib::Response& res) {
-    if (!authorize(req, res, Role::kPatient)) return;
-    if (!HasContentType(req, "application/sdp")) {
-      SendError(res, 415, "unsupported_media_type", "send the offer as application/sdp");
-      return;
+  RegisterClinicianRoutes();
+  RegisterPatientRoutes();
+  RegisterMediaRoutes();
+  RegisterPages();
+}
+
+void ApiServer::RegisterClinicianRoutes() {
+  httplib::Server& http = *http_;
+  const ServerConfig& config = services_.config;
+
+  // State-changing cookie requests must come from our own origin (CSRF, security-design §3.1).
+  const auto check_origin = [&config](const httplib::Request& req) {
+    if (req.get_header_value("Origin") != config.public_origin) {
+      throw ApiError(403, "bad_origin", "cross-origin request refused");
     }
-    if (!LooksLikeSdp(req.body)) {
-      SendError(res, 400, "bad_request", "the body is not an SDP offer");
-      return;
+  };
+  // The signed-in clinician: the cookie session, or (proxy listener) the proxy's identity, which
+  // then gets a cookie session of its own.
+  const auto session = [this](const httplib::Request& req, httplib::Response& res) -> WebSession {
+    const std::optional<std::string> cookie = SessionCookie(req.get_header_value("Cookie"));
+    if (kind_ == ListenerKind::kTrustedProxy && req.has_header("X-Veil-User")) {
+      if (cookie) {
+        try {
+          return services_.auth.Resolve(cookie);
+        } catch (const ApiError&) {
+        }
+      }
+      const SignIn signed_in = services_.auth.ProxySignIn(req.get_header_value("X-Veil-User"),
+                                                          req.get_header_value("X-Veil-Groups"));
+      res.set_header("Set-Cookie", SetCookieHeader(signed_in.cookie,
+                                                   services_.config.session_absolute_seconds));
+      return services_.auth.Resolve(signed_in.cookie);
     }
-    const std::string cid = req.matches[1].str();
-    try {
-      const PublishResult published = sfu_.Publish(cid, req.body);
+    return services_.auth.Resolve(cookie);
+  };
+
+  http.Post("/api/v1/auth/login", [this, check_origin](const httplib::Request& req,
+                                                       httplib::Response& res) {
+    Guard(res, [&] {
+      check_origin(req);
+      if (services_.config.auth_mode != AuthMode::kLocal) {
+        throw ApiError(404, "not_found", "password sign-in is disabled (proxy mode)");
+      }
+      const LoginRequest login = ParseBody(req, ParseLoginRequest);
+      const SignIn signed_in = services_.auth.Login(login, req.remote_addr);
+      res.set_header("Set-Cookie",
+                     SetCookieHeader(signed_in.cookie, services_.config.session_absolute_seconds));
+      SendJson(res, 200,
+               {{"username", signed_in.account.username}, {"admin", signed_in.account.admin}});
+    });
+  });
+  http.Post("/api/v1/auth/logout", [this, check_origin, session](const httplib::Request& req,
+                                                                  httplib::Response& res) {
+    Guard(res, [&] {
+      check_origin(req);
+      services_.auth.Logout(session(req, res));
+      res.set_header("Set-Cookie", SetCookieHeader("", 0));
+      res.status = 204;
+    });
+  });
+  http.Get("/api/v1/auth/me", [session](const httplib::Request& req, httplib::Response& res) {
+    Guard(res, [&] {
+      const WebSession web = session(req, res);
+      SendJson(res, 200, {{"username", web.account.username}, {"admin", web.account.admin}});
+    });
+  });
+
+  http.Get("/api/v1/consultations", [this, session](const httplib::Request& req,
+                                                    httplib::Response& res) {
+    Guard(res, [&] { SendJson(res, 200, services_.consultations.List(session(req, res))); });
+  });
+  http.Post("/api/v1/consultations", [this, check_origin, session](const httplib::Request& req,
+                                                                   httplib::Response& res) {
+    Guard(res, [&] {
+      check_origin(req);
+      const WebSession web = session(req, res);
+      const CreateConsultationRequest create = ParseBody(req, ParseCreateConsultationRequest);
+      SendJson(res, 201, services_.consultations.Create(web, create));
+    });
+  });
+  http.Get(ApiPath(""), [this, session](const httplib::Request& req, httplib::Response& res) {
+    Guard(res, [&] {
+      SendJson(res, 200, services_.consultations.View(session(req, res), req.matches[1].str()));
+    });
+  });
+  http.Post(ApiPath("/end"), [this, check_origin, session](const httplib::Request& req,
+                                                           httplib::Response& res) {
+    Guard(res, [&] {
+      check_origin(req);
+      services_.consultations.End(session(req, res), req.matches[1].str());
+      res.status = 204;
+    });
+  });
+  http.Post(ApiPath("/invite"), [this, check_origin, session](const httplib::Request& req,
+                                                              httplib::Response& res) {
+    Guard(res, [&] {
+      check_origin(req);
+      SendJson(res, 201,
+               services_.consultations.NewInvite(session(req, res), req.matches[1].str()));
+    });
+  });
+  http.Post(ApiPath(std::string("/participants/") + kId + "/(admit|reject)"),
+            [this, check_origin, session](const httplib::Request& req, httplib::Response& res) {
+              Guard(res, [&] {
+                check_origin(req);
+                const WebSession web = session(req, res);
+                if (req.matches[3].str() == "admit") {
+                  services_.consultations.Admit(web, req.matches[1].str(), req.matches[2].str());
+                } else {
+                  services_.consultations.Reject(web, req.matches[1].str(), req.matches[2].str());
+                }
+                res.status = 204;
+              });
+            });
+  http.Post(ApiPath("/token"), [this, check_origin, session](const httplib::Request& req,
+                                                             httplib::Response& res) {
+    Guard(res, [&] {
+      check_origin(req);
+      SendJson(res, 200,
+               services_.consultations.ClinicianToken(session(req, res), req.matches[1].str()));
+    });
+  });
+  http.Post(ApiPath("/mode-request"), [this, check_origin, session](const httplib::Request& req,
+                                                                    httplib::Response& res) {
+    Guard(res, [&] {
+      check_origin(req);
+      const WebSession web = session(req, res);
+      const ModeChangeRequest request = ParseBody(req, ParseModeChangeRequest);
+      services_.consultations.RequestMode(web, req.matches[1].str(), request.mode);
+      res.status = 204;
+    });
+  });
+  http.Get("/api/v1/audit", [this, session](const httplib::Request& req, httplib::Response& res) {
+    Guard(res, [&] {
+      const WebSession web = session(req, res);
+      if (!web.account.admin) throw ApiError(403, "forbidden", "admins only");
+      services_.store.Audit({"audit.export", "acct-" + std::to_string(web.account.id), "admin", "",
+                             "ok", "", ""},
+                            UnixNow());
+      std::string lines;
+      for (const std::string& line : services_.store.AuditLines()) lines += line + "\n";
+      res.set_content(lines, "application/x-ndjson");
+    });
+  });
+}
+
+void ApiServer::RegisterPatientRoutes() {
+  httplib::Server& http = *http_;
+  http.Post("/api/v1/invites/redeem", [this](const httplib::Request& req, httplib::Response& res) {
+    Guard(res, [&] {
+      const RedeemRequest redeem = ParseBody(req, ParseRedeemRequest);
+      SendJson(res, 200, services_.consultations.Redeem(redeem, req.remote_addr));
+    });
+  });
+  http.Post("/api/v1/session/refresh", [this](const httplib::Request& req,
+                                              httplib::Response& res) {
+    Guard(res, [&] {
+      const RefreshRequest refresh = ParseBody(req, ParseRefreshRequest);
+      SendJson(res, 200, services_.consultations.Refresh(refresh));
+    });
+  });
+  http.Get(ApiPath("/status"), [this](const httplib::Request& req, httplib::Response& res) {
+    Guard(res, [&] {
+      const Caller caller = services_.consultations.Authorize(
+          req.get_header_value("Authorization"), req.matches[1].str(), Access::kPatientAnyState);
+      SendJson(res, 200, services_.consultations.Status(caller));
+    });
+  });
+  http.Post(ApiPath("/leave"), [this](const httplib::Request& req, httplib::Response& res) {
+    Guard(res, [&] {
+      const Caller caller = services_.consultations.Authorize(
+          req.get_header_value("Authorization"), req.matches[1].str(), Access::kPatientAnyState);
+      services_.consultations.Leave(caller);
+      res.status = 204;
+    });
+  });
+  http.Post(ApiPath("/events"), [this](const httplib::Request& req, httplib::Response& res) {
+    Guard(res, [&] {
+      const Caller caller = services_.consultations.Authorize(
+          req.get_header_value("Authorization"), req.matches[1].str(), Access::kPatientAdmitted);
+      services_.consultations.RecordDeviceEvent(caller, ParseBody(req, ParseDeviceEvent));
+      res.status = 204;
+    });
+  });
+}
+
+void ApiServer::RegisterMediaRoutes() {
+  httplib::Server& http = *http_;
+  const auto media_caller = [this](const httplib::Request& req) {
+    return services_.consultations.Authorize(req.get_header_value("Authorization"),
+                                             req.matches[1].str(), Access::kMedia);
+  };
+
+  // --- Publish (WHIP-style): the admitted patient's redacted feed or the clinician's camera ---
+  http.Post(ApiPath("/whip"), [this, media_caller](const httplib::Request& req,
+                                                   httplib::Response& res) {
+    Guard(res, [&] {
+      const Caller caller = media_caller(req);
+      if (!HasContentType(req, "application/sdp")) {
+        throw ApiError(415, "unsupported_media_type", "send the offer as application/sdp");
+      }
+      if (!LooksLikeSdp(req.body)) throw ApiError(400, "bad_request", "the body is not an SDP offer");
+      const std::string cid = req.matches[1].str();
+      const PublishResult published = services_.consultations.Publish(caller, req.body);
       res.status = 201;
       res.set_header("Location", "/api/v1/consultations/" + cid + "/whip/" + published.resource_id);
       res.set_content(published.answer_sdp, "application/sdp");
-    } catch (const SfuError& error) {
-      SendSfuError(res, error);
-    }
+    });
   });
   http.Delete(ApiPath(std::string("/whip/") + kId),
-              [this, authorize](const httplib::Request& req, httplib::Response& res) {
-                if (!authorize(req, res, Role::kPatient)) return;
-                try {
-                  sfu_.Unpublish(req.matches[1].str(), req.matches[2].str());
+              [this, media_caller](const httplib::Request& req, httplib::Response& res) {
+                Guard(res, [&] {
+                  services_.consultations.Unpublish(media_caller(req), req.matches[2].str());
                   res.status = 204;
-                } catch (const SfuError& error) {
-                  SendSfuError(res, error);
-                }
+                });
               });
   http.Patch(ApiPath(std::string("/whip/") + kId),
              [](const httplib::Request&, httplib::Response& res) {
@@ -232,70 +440,69 @@ void ApiServer::RegisterRoutes() {
                          "trickle ICE is not supported: send a complete offer");
              });
 
-  // --- Subscribe (server offer) ---
-  http.Post(ApiPath("/subscribe"), [this, authorize](const httplib::Request& req,
-                                                     httplib::Response& res) {
-    if (!authorize(req, res, Role::kViewer)) return;
-    try {
-      const SubscribeResult subscribed = sfu_.Subscribe(req.matches[1].str());
-      res.status = 201;
-      res.set_content(
-          json{{"id", subscribed.subscription_id}, {"type", "offer"}, {"sdp", subscribed.offer_sdp}}
-              .dump(),
-          "application/json");
-    } catch (const SfuError& error) {
-      SendSfuError(res, error);
-    }
+  // --- Subscribe (server offer): each side receives the other's feed ---
+  http.Post(ApiPath("/subscribe"), [this, media_caller](const httplib::Request& req,
+                                                        httplib::Response& res) {
+    Guard(res, [&] {
+      const SubscribeResult subscribed = services_.consultations.Subscribe(media_caller(req));
+      SendJson(res, 201,
+               {{"id", subscribed.subscription_id}, {"type", "offer"}, {"sdp", subscribed.offer_sdp}});
+    });
   });
   http.Post(ApiPath(std::string("/subscribe/") + kId + "/answer"),
-            [this, authorize](const httplib::Request& req, httplib::Response& res) {
-              if (!authorize(req, res, Role::kViewer)) return;
-              if (!HasContentType(req, "application/sdp")) {
-                SendError(res, 415, "unsupported_media_type", "send the answer as application/sdp");
-                return;
-              }
-              if (!LooksLikeSdp(req.body)) {
-                SendError(res, 400, "bad_request", "the body is not an SDP answer");
-                return;
-              }
-              try {
-                sfu_.AnswerSubscription(req.matches[1].str(), req.matches[2].str(), req.body);
+            [this, media_caller](const httplib::Request& req, httplib::Response& res) {
+              Guard(res, [&] {
+                media_caller(req);
+                if (!HasContentType(req, "application/sdp")) {
+                  throw ApiError(415, "unsupported_media_type", "send the answer as application/sdp");
+                }
+                if (!LooksLikeSdp(req.body)) {
+                  throw ApiError(400, "bad_request", "the body is not an SDP answer");
+                }
+                services_.consultations.sfu().AnswerSubscription(req.matches[1].str(),
+                                                                 req.matches[2].str(), req.body);
                 res.status = 204;
-              } catch (const SfuError& error) {
-                SendSfuError(res, error);
-              }
+              });
             });
   http.Post(ApiPath(std::string("/subscribe/") + kId + "/keepalive"),
-            [this, authorize](const httplib::Request& req, httplib::Response& res) {
-              if (!authorize(req, res, Role::kViewer)) return;
-              try {
-                const bool publishing =
-                    sfu_.KeepSubscriptionAlive(req.matches[1].str(), req.matches[2].str());
-                res.set_content(json{{"publisher", publishing}}.dump(), "application/json");
-              } catch (const SfuError& error) {
-                SendSfuError(res, error);
-              }
+            [this, media_caller](const httplib::Request& req, httplib::Response& res) {
+              Guard(res, [&] {
+                media_caller(req);
+                const bool publishing = services_.consultations.sfu().KeepSubscriptionAlive(
+                    req.matches[1].str(), req.matches[2].str());
+                SendJson(res, 200, {{"publisher", publishing}});
+              });
             });
   http.Delete(ApiPath(std::string("/subscribe/") + kId),
-              [this, authorize](const httplib::Request& req, httplib::Response& res) {
-                if (!authorize(req, res, Role::kViewer)) return;
-                try {
-                  sfu_.Unsubscribe(req.matches[1].str(), req.matches[2].str());
+              [this, media_caller](const httplib::Request& req, httplib::Response& res) {
+                Guard(res, [&] {
+                  const Caller caller = media_caller(req);
+                  services_.consultations.sfu().Unsubscribe(req.matches[1].str(),
+                                                            req.matches[2].str());
+                  services_.consultations.AuditSubscriptionStop(caller);
                   res.status = 204;
-                } catch (const SfuError& error) {
-                  SendSfuError(res, error);
-                }
+                });
               });
+}
 
-  // --- Viewer page and its assets ---
-  http.Get(std::string("/view/") + kCid, [this](const httplib::Request&, httplib::Response& res) {
-    const std::optional<std::string> page = ReadFile(web_dir_ + "/viewer.html");
-    if (!page) {
-      SendError(res, 404, "not_found", "viewer page missing");
-      return;
-    }
-    res.set_content(*page, "text/html; charset=utf-8");
+void ApiServer::RegisterPages() {
+  httplib::Server& http = *http_;
+  const auto page = [this](const std::string& file) {
+    return [this, file](const httplib::Request&, httplib::Response& res) {
+      const std::optional<std::string> html = ReadFile(web_dir_ + "/" + file);
+      if (!html) {
+        SendError(res, 404, "not_found", "page missing");
+        return;
+      }
+      res.set_content(*html, "text/html; charset=utf-8");
+    };
+  };
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect("/app");
   });
+  http.Get("/app", page("app.html"));
+  http.Get("/join", page("join.html"));
+  http.Get(std::string("/view/") + kCid, page("viewer.html"));
   // Only plain file names: no directories, so no path traversal.
   http.Get(R"(/static/([a-z0-9_-]{1,64}\.(js|css|svg)))",
            [this](const httplib::Request& req, httplib::Response& res) {

@@ -51,6 +51,44 @@ std::string HexEncode(std::string_view bytes) {
   return out;
 }
 
+std::string RandomBytes(std::size_t byte_count) {
+  std::string bytes(byte_count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(byte_count)) !=
+      1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return bytes;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int digest_length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest.data(), &digest_length, EVP_sha256(), nullptr) !=
+      1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest_length));
+}
+
+std::string HmacSha1(std::string_view key, std::string_view message) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int digest_length = 0;
+  const unsigned char* result = HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+                                     reinterpret_cast<const unsigned char*>(message.data()),
+                                     message.size(), digest.data(), &digest_length);
+  if (result == nullptr) throw std::runtime_error("HMAC-SHA1 failed");
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest_length);
+}
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                      reinterpret_cast<const unsigned char*>(bytes.data()),
+                                      static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(written));
+  return out;
+}
+
 std::string RandomHex(std::size_t byte_count) {
   std::string bytes(byte_count, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(byte_count)) !=

@@ -12,9 +12,9 @@ using nlohmann::json;
 using Kind = SfuError::Kind;
 
 constexpr const char* kVideoRoomPlugin = "janus.plugin.videoroom";
-// The patient, plus room for the clinician's camera (issue 7) and a replaced publisher that
-// Janus has not dropped yet.
-constexpr int kMaxPublishers = 3;
+// The patient and the clinician's camera, plus room for a replaced publisher that Janus has not
+// dropped yet.
+constexpr int kMaxPublishers = 4;
 
 bool IsHangup(const json& event) {
   const std::string kind = event.value("janus", "");
@@ -105,33 +105,105 @@ void JanusVideoRoom::EnsureRoomLocked(const std::string& consultation_id) {
   known_rooms_.insert(consultation_id);
 }
 
-PublishResult JanusVideoRoom::Publish(std::string_view consultation_id,
+void JanusVideoRoom::DestroyRoom(std::string_view consultation_id) {
+  const std::string cid(consultation_id);
+  std::lock_guard consultation(ConsultationLock(cid));
+  std::vector<std::uint64_t> handles;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = publishers_.begin(); it != publishers_.end();) {
+      if (it->first.first == cid) {
+        handles.push_back(it->second.handle);
+        it = publishers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+      if (it->second.consultation_id == cid) {
+        handles.push_back(it->second.handle);
+        it = subscriptions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    known_rooms_.erase(cid);
+  }
+  for (const std::uint64_t handle : handles) janus_.Detach(handle);
+  // Destroying the room also kicks anyone Janus still lists in it (e.g. a publisher that vanished
+  // without hanging up).
+  const RoomCredentials room = Room(cid);
+  const std::uint64_t control = janus_.Attach(kVideoRoomPlugin, [](const json&) {});
+  try {
+    const json exists = janus_.Request(control, {{"request", "exists"}, {"room", room.room_id}});
+    if (exists.value("exists", false)) {
+      janus_.Request(control,
+                     {{"request", "destroy"}, {"room", room.room_id}, {"secret", room.secret}});
+    }
+  } catch (...) {
+    janus_.Detach(control);
+    throw;
+  }
+  janus_.Detach(control);
+}
+
+void JanusVideoRoom::RemoveParticipant(std::string_view consultation_id, std::string_view owner) {
+  std::vector<std::uint64_t> handles;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = publishers_.begin(); it != publishers_.end();) {
+      if (it->first.first == consultation_id && it->second.owner == owner) {
+        handles.push_back(it->second.handle);
+        it = publishers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
+      if (it->second.consultation_id == consultation_id && it->second.owner == owner) {
+        handles.push_back(it->second.handle);
+        it = subscriptions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (const std::uint64_t handle : handles) janus_.Detach(handle);
+}
+
+PublishResult JanusVideoRoom::Publish(std::string_view consultation_id, const Publisher& publisher,
                                       std::string_view offer_sdp) {
   const std::string cid(consultation_id);
+  const PublisherKey key{cid, publisher.slot};
   std::lock_guard consultation(ConsultationLock(cid));
   EnsureRoomLocked(cid);
   const RoomCredentials room = Room(cid);
 
-  // A new publish replaces the old one (patient reconnecting): leave first, then join.
-  std::optional<Publisher> previous;
+  // A new publish by the same participant replaces the old one (reconnect): leave, then join.
+  // Someone else's feed is never replaced (security-design §6, C32).
+  std::optional<LivePublisher> previous;
   {
     std::lock_guard lock(mutex_);
-    if (const auto it = publishers_.find(cid); it != publishers_.end()) {
+    if (const auto it = publishers_.find(key); it != publishers_.end()) {
+      if (it->second.owner != publisher.owner) {
+        throw SfuError(Kind::kConflict, "another participant is publishing this feed");
+      }
       previous = it->second;
       publishers_.erase(it);
     }
   }
   if (previous) janus_.Detach(previous->handle);
 
-  const std::uint64_t handle = janus_.Attach(kVideoRoomPlugin, [this, cid](const json& event) {
-    OnPublisherEvent(cid, event.value("sender", std::uint64_t{0}), event);
+  const std::uint64_t handle = janus_.Attach(kVideoRoomPlugin, [this, key](const json& event) {
+    OnPublisherEvent(key, event.value("sender", std::uint64_t{0}), event);
   });
   try {
+    const char* display = publisher.slot == FeedSlot::kPatient ? "patient" : "clinician";
     const JanusClient::Reply joined = janus_.RequestAsync(handle, {{"request", "join"},
                                                                    {"ptype", "publisher"},
                                                                    {"room", room.room_id},
                                                                    {"pin", room.pin},
-                                                                   {"display", "patient"}});
+                                                                   {"display", display}});
     if (joined.data.value("videoroom", "") != "joined") {
       throw SfuError(Kind::kRefused, "VideoRoom did not confirm the join");
     }
@@ -144,7 +216,7 @@ PublishResult JanusVideoRoom::Publish(std::string_view consultation_id,
     }
     PublishResult result{RandomHex(16), published.jsep.value("sdp", "")};
     std::lock_guard lock(mutex_);
-    publishers_[cid] = Publisher{result.resource_id, handle, feed_id};
+    publishers_[key] = LivePublisher{result.resource_id, publisher.owner, handle, feed_id};
     return result;
   } catch (...) {
     janus_.Detach(handle);
@@ -152,47 +224,61 @@ PublishResult JanusVideoRoom::Publish(std::string_view consultation_id,
   }
 }
 
-void JanusVideoRoom::Unpublish(std::string_view consultation_id, std::string_view resource_id) {
+void JanusVideoRoom::Unpublish(std::string_view consultation_id, std::string_view owner,
+                               std::string_view resource_id) {
   std::uint64_t handle = 0;
   {
     std::lock_guard lock(mutex_);
-    const auto it = publishers_.find(std::string(consultation_id));
-    if (it == publishers_.end() || !ConstantTimeEquals(it->second.resource_id, resource_id)) {
-      throw SfuError(Kind::kNotFound, "no such publish resource");
+    auto found = publishers_.end();
+    for (auto it = publishers_.begin(); it != publishers_.end(); ++it) {
+      if (it->first.first == consultation_id && it->second.owner == owner &&
+          ConstantTimeEquals(it->second.resource_id, resource_id)) {
+        found = it;
+      }
     }
-    handle = it->second.handle;
-    publishers_.erase(it);
+    if (found == publishers_.end()) throw SfuError(Kind::kNotFound, "no such publish resource");
+    handle = found->second.handle;
+    publishers_.erase(found);
   }
   janus_.Detach(handle);
 }
 
-void JanusVideoRoom::OnPublisherEvent(const std::string& consultation_id, std::uint64_t handle,
+bool JanusVideoRoom::IsPublishing(std::string_view consultation_id, FeedSlot slot) {
+  std::lock_guard lock(mutex_);
+  return publishers_.contains(PublisherKey{std::string(consultation_id), slot});
+}
+
+void JanusVideoRoom::OnPublisherEvent(const PublisherKey& key, std::uint64_t handle,
                                       const json& event) {
   if (!IsHangup(event)) return;
   bool was_current = false;
   {
     std::lock_guard lock(mutex_);
-    const auto it = publishers_.find(consultation_id);
+    const auto it = publishers_.find(key);
     if (it != publishers_.end() && it->second.handle == handle) {
       publishers_.erase(it);
       was_current = true;
     }
   }
   if (was_current) {
-    std::cerr << "veil-server: publisher of a consultation hung up ("
+    std::cerr << "veil-server: a publisher of a consultation hung up ("
               << event.value("reason", std::string("no reason")) << ")\n";
     janus_.Detach(handle);
   }
 }
 
-SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id) {
+SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id, FeedSlot feed,
+                                          std::string_view owner) {
   const std::string cid(consultation_id);
   std::uint64_t feed_id = 0;
   {
     std::lock_guard lock(mutex_);
-    const auto it = publishers_.find(cid);
-    if (it == publishers_.end())
-      throw SfuError(Kind::kNoPublisher, "the patient is not publishing");
+    const auto it = publishers_.find(PublisherKey{cid, feed});
+    if (it == publishers_.end()) {
+      throw SfuError(Kind::kNoPublisher, feed == FeedSlot::kPatient
+                                             ? "the patient is not publishing"
+                                             : "the clinician is not publishing");
+    }
     feed_id = it->second.feed_id;
   }
   const RoomCredentials room = Room(cid);
@@ -212,8 +298,8 @@ SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id) {
       throw SfuError(Kind::kRefused, "VideoRoom sent no offer");
     }
     std::lock_guard lock(mutex_);
-    subscriptions_[subscription_id] =
-        Subscription{cid, handle, feed_id, std::chrono::steady_clock::now()};
+    subscriptions_[subscription_id] = Subscription{cid, std::string(owner), handle, feed_id,
+                                                   std::chrono::steady_clock::now()};
     return SubscribeResult{subscription_id, attached.jsep.value("sdp", "")};
   } catch (...) {
     janus_.Detach(handle);
@@ -246,8 +332,12 @@ bool JanusVideoRoom::KeepSubscriptionAlive(std::string_view consultation_id,
     throw SfuError(Kind::kNotFound, "no such subscription");
   }
   it->second.last_seen = std::chrono::steady_clock::now();
-  const auto publisher = publishers_.find(it->second.consultation_id);
-  return publisher != publishers_.end() && publisher->second.feed_id == it->second.feed_id;
+  for (const auto& [key, publisher] : publishers_) {
+    if (key.first == it->second.consultation_id && publisher.feed_id == it->second.feed_id) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void JanusVideoRoom::Unsubscribe(std::string_view consultation_id,

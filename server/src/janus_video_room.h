@@ -28,9 +28,15 @@ class JanusVideoRoom final : public Sfu {
   ~JanusVideoRoom() override;
 
   void EnsureRoom(std::string_view consultation_id) override;
-  PublishResult Publish(std::string_view consultation_id, std::string_view offer_sdp) override;
-  void Unpublish(std::string_view consultation_id, std::string_view resource_id) override;
-  SubscribeResult Subscribe(std::string_view consultation_id) override;
+  void DestroyRoom(std::string_view consultation_id) override;
+  void RemoveParticipant(std::string_view consultation_id, std::string_view owner) override;
+  PublishResult Publish(std::string_view consultation_id, const Publisher& publisher,
+                        std::string_view offer_sdp) override;
+  void Unpublish(std::string_view consultation_id, std::string_view owner,
+                 std::string_view resource_id) override;
+  bool IsPublishing(std::string_view consultation_id, FeedSlot slot) override;
+  SubscribeResult Subscribe(std::string_view consultation_id, FeedSlot feed,
+                            std::string_view owner) override;
   void AnswerSubscription(std::string_view consultation_id, std::string_view subscription_id,
                           std::string_view answer_sdp) override;
   bool KeepSubscriptionAlive(std::string_view consultation_id,
@@ -39,22 +45,25 @@ class JanusVideoRoom final : public Sfu {
   bool Healthy() override;
 
  private:
-  struct Publisher {
+  struct LivePublisher {
     std::string resource_id;
+    std::string owner;
     std::uint64_t handle = 0;
     std::uint64_t feed_id = 0;
   };
   struct Subscription {
     std::string consultation_id;
+    std::string owner;
     std::uint64_t handle = 0;
     std::uint64_t feed_id = 0;
     std::chrono::steady_clock::time_point last_seen;
   };
+  using PublisherKey = std::pair<std::string, FeedSlot>;  // consultation id, slot
 
   RoomCredentials Room(std::string_view consultation_id) const;
   std::mutex& ConsultationLock(const std::string& consultation_id);
   void EnsureRoomLocked(const std::string& consultation_id);
-  void OnPublisherEvent(const std::string& consultation_id, std::uint64_t handle,
+  void OnPublisherEvent(const PublisherKey& key, std::uint64_t handle,
                         const nlohmann::json& event);
   void OnSubscriberEvent(const std::string& subscription_id, const nlohmann::json& event);
   void OnSessionLost();
@@ -66,7 +75,7 @@ class JanusVideoRoom final : public Sfu {
   std::mutex mutex_;  // guards the maps below; never held during Janus I/O
   std::map<std::string, std::unique_ptr<std::mutex>> consultation_locks_;
   std::set<std::string> known_rooms_;
-  std::map<std::string, Publisher> publishers_;        // by consultation id
+  std::map<PublisherKey, LivePublisher> publishers_;
   std::map<std::string, Subscription> subscriptions_;  // by subscription id
   bool stopping_ = false;
   std::condition_variable reaper_wake_;

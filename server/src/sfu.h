@@ -16,6 +16,7 @@ class SfuError : public std::runtime_error {
     kRefused,      // the SFU answered with an error (bad SDP, limits, ...)
     kNotFound,     // no such publish resource / subscription
     kNoPublisher,  // subscribing while nobody publishes
+    kConflict,     // the feed belongs to another participant (never replaced by someone else)
   };
   SfuError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
@@ -34,6 +35,16 @@ struct SubscribeResult {
   std::string offer_sdp;        // the SFU's offer: audio, video and data of the publisher
 };
 
+// The two feeds of a consultation's room: the patient's redacted stream and the clinician's camera.
+enum class FeedSlot { kPatient, kClinician };
+
+// Who publishes: the slot and the participant (`sub`) owning it. A publish replaces the slot's
+// current publisher only when the owner is the same (a reconnect), never another participant's.
+struct Publisher {
+  FeedSlot slot = FeedSlot::kPatient;
+  std::string owner;
+};
+
 // All methods are thread-safe and throw SfuError. Consultation ids are already validated.
 class Sfu {
  public:
@@ -41,14 +52,21 @@ class Sfu {
 
   // Creates the consultation's room if it does not exist yet.
   virtual void EnsureRoom(std::string_view consultation_id) = 0;
+  // Kicks everyone (publishers and subscribers) and destroys the room. Idempotent.
+  virtual void DestroyRoom(std::string_view consultation_id) = 0;
+  // Ends every publish and subscription owned by `owner` in the consultation.
+  virtual void RemoveParticipant(std::string_view consultation_id, std::string_view owner) = 0;
 
-  // Publishes a complete (non-trickle) offer as the consultation's patient feed, replacing any
-  // previous publisher of that consultation.
-  virtual PublishResult Publish(std::string_view consultation_id, std::string_view offer_sdp) = 0;
-  virtual void Unpublish(std::string_view consultation_id, std::string_view resource_id) = 0;
+  // Publishes a complete (non-trickle) offer into the publisher's slot.
+  virtual PublishResult Publish(std::string_view consultation_id, const Publisher& publisher,
+                                std::string_view offer_sdp) = 0;
+  virtual void Unpublish(std::string_view consultation_id, std::string_view owner,
+                         std::string_view resource_id) = 0;
+  virtual bool IsPublishing(std::string_view consultation_id, FeedSlot slot) = 0;
 
-  // Subscription to the consultation's patient feed: the SFU offers, the client answers.
-  virtual SubscribeResult Subscribe(std::string_view consultation_id) = 0;
+  // Subscription to one feed of the consultation: the SFU offers, the client answers.
+  virtual SubscribeResult Subscribe(std::string_view consultation_id, FeedSlot feed,
+                                    std::string_view owner) = 0;
   virtual void AnswerSubscription(std::string_view consultation_id,
                                   std::string_view subscription_id,
                                   std::string_view answer_sdp) = 0;

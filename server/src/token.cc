@@ -11,13 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-// The only header we issue or accept. Comparing the decoded JSON (not the encoded text) keeps
-// us indifferent to key order while still refusing "alg":"none" or any other algorithm.
-const json& ExpectedHeader() {
-  static const json header = {{"alg", "HS256"}, {"typ", "JWT"}};
-  return header;
-}
-
 constexpr std::size_t kMaxTokenLength = 2048;
 
 std::optional<json> ParseSegment(std::string_view segment) {
@@ -35,30 +28,47 @@ bool IsHex(std::string_view text) {
   return true;
 }
 
+bool IsValidKid(std::string_view kid) { return IsValidConsultationId(kid); }
+
+// The header must be exactly {"alg":"HS256","typ":"JWT","kid":<known>}: comparing decoded JSON
+// keeps us indifferent to key order while refusing "none" and every other algorithm.
+std::optional<std::string> KidFrom(const json& header) {
+  if (header.size() != 3 || header.value("alg", "") != "HS256" || header.value("typ", "") != "JWT")
+    return std::nullopt;
+  const auto kid = header.find("kid");
+  if (kid == header.end() || !kid->is_string()) return std::nullopt;
+  return kid->get<std::string>();
+}
+
 std::optional<TokenClaims> ClaimsFrom(const json& payload) {
-  const auto string_claim = [&](const char* name) -> const json* {
+  const auto string_claim = [&](const char* name) -> std::optional<std::string> {
     const auto it = payload.find(name);
-    return it != payload.end() && it->is_string() ? &*it : nullptr;
+    if (it == payload.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
   };
-  const auto integer_claim = [&](const char* name) -> const json* {
+  const auto integer_claim = [&](const char* name) -> std::optional<std::int64_t> {
     const auto it = payload.find(name);
-    return it != payload.end() && it->is_number_integer() ? &*it : nullptr;
+    if (it == payload.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<std::int64_t>();
   };
-  const json* audience = string_claim("aud");
-  const json* cid = string_claim("cid");
-  const json* role_name = string_claim("role");
-  const json* jti = string_claim("jti");
-  const json* iat = integer_claim("iat");
-  const json* exp = integer_claim("exp");
-  if (!audience || !cid || !role_name || !jti || !iat || !exp) return std::nullopt;
-  if (audience->get<std::string>() != kTokenAudience) return std::nullopt;
-  const std::optional<Role> role = ParseRole(role_name->get<std::string>());
-  const auto consultation = cid->get<std::string>();
-  const auto token_id = jti->get<std::string>();
-  if (!role || !IsValidConsultationId(consultation)) return std::nullopt;
-  if (token_id.size() != 32 || !IsHex(token_id)) return std::nullopt;
-  TokenClaims claims{consultation, *role, token_id, iat->get<std::int64_t>(),
-                     exp->get<std::int64_t>()};
+  const auto issuer = string_claim("iss");
+  const auto audience = string_claim("aud");
+  const auto cid = string_claim("cid");
+  const auto subject = string_claim("sub");
+  const auto role_name = string_claim("role");
+  const auto jti = string_claim("jti");
+  const auto iat = integer_claim("iat");
+  const auto exp = integer_claim("exp");
+  if (!issuer || !audience || !cid || !subject || !role_name || !jti || !iat || !exp) {
+    return std::nullopt;
+  }
+  if (*audience != kTokenAudience || issuer->empty() || issuer->size() > 256) return std::nullopt;
+  const std::optional<Role> role = ParseRole(*role_name);
+  if (!role || !IsValidConsultationId(*cid) || !IsValidConsultationId(*subject)) {
+    return std::nullopt;
+  }
+  if (jti->size() != 32 || !IsHex(*jti)) return std::nullopt;
+  TokenClaims claims{*issuer, *cid, *subject, *role, *jti, *iat, *exp};
   const std::int64_t lifetime = claims.expires_at - claims.issued_at;
   if (lifetime <= 0 || lifetime > kMaxTokenTtlSeconds) return std::nullopt;
   return claims;
@@ -66,13 +76,11 @@ std::optional<TokenClaims> ClaimsFrom(const json& payload) {
 
 }  // namespace
 
-std::string_view RoleName(Role role) {
-  return role == Role::kPatient ? "patient" : "viewer";
-}
+std::string_view RoleName(Role role) { return role == Role::kPatient ? "patient" : "clinician"; }
 
 std::optional<Role> ParseRole(std::string_view name) {
   if (name == "patient") return Role::kPatient;
-  if (name == "viewer") return Role::kViewer;
+  if (name == "clinician") return Role::kClinician;
   return std::nullopt;
 }
 
@@ -87,41 +95,55 @@ bool IsValidConsultationId(std::string_view id) {
 }
 
 std::string_view TokenErrorCode(TokenError error) {
+  return error == TokenError::kExpired ? "token_expired" : "invalid_token";
+}
+
+std::string_view TokenErrorReason(TokenError error) {
   switch (error) {
     case TokenError::kExpired:
-      return "token_expired";
-    case TokenError::kNotYetValid:
-    case TokenError::kMalformed:
+      return "expired";
     case TokenError::kBadSignature:
+      return "forged";
+    case TokenError::kNotYetValid:
+      return "not_yet_valid";
+    case TokenError::kMalformed:
       break;
   }
-  return "invalid_token";
+  return "malformed";
 }
 
-TokenSigner::TokenSigner(std::string signing_key) : signing_key_(std::move(signing_key)) {
-  if (signing_key_.size() < 32) throw std::invalid_argument("token signing key too short");
-}
-
-std::string TokenSigner::Sign(std::string_view signing_input) const {
-  return Base64UrlEncode(HmacSha256(signing_key_, signing_input));
-}
-
-std::string TokenSigner::Mint(std::string_view consultation_id, Role role, std::int64_t ttl_seconds,
-                              std::int64_t now_seconds) const {
-  if (!IsValidConsultationId(consultation_id)) {
-    throw std::invalid_argument("consultation id must be 1-64 chars of [A-Za-z0-9_-]");
+TokenSigner::TokenSigner(std::map<std::string, std::string> keys, std::string signing_kid)
+    : keys_(std::move(keys)), signing_kid_(std::move(signing_kid)) {
+  if (!keys_.contains(signing_kid_)) throw std::invalid_argument("no key for the signing kid");
+  for (const auto& [kid, key] : keys_) {
+    if (!IsValidKid(kid)) throw std::invalid_argument("bad key id " + kid);
+    if (key.size() < 32) throw std::invalid_argument("token signing key " + kid + " too short");
   }
-  if (ttl_seconds < 1 || ttl_seconds > kMaxTokenTtlSeconds) {
+}
+
+std::string TokenSigner::Mint(const MintRequest& request, std::int64_t now_seconds) const {
+  if (!IsValidConsultationId(request.consultation_id) || !IsValidConsultationId(request.subject)) {
+    throw std::invalid_argument("consultation id and subject must be 1-64 chars of [A-Za-z0-9_-]");
+  }
+  if (request.ttl_seconds < 1 || request.ttl_seconds > kMaxTokenTtlSeconds) {
     throw std::invalid_argument("token TTL must be 1.." + std::to_string(kMaxTokenTtlSeconds) +
                                 " seconds");
   }
+  const json header = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", signing_kid_}};
   const json payload = {
-      {"aud", kTokenAudience}, {"cid", consultation_id}, {"role", RoleName(role)},
-      {"jti", RandomHex(16)},  {"iat", now_seconds},     {"exp", now_seconds + ttl_seconds},
+      {"iss", request.issuer},
+      {"aud", kTokenAudience},
+      {"sub", request.subject},
+      {"cid", request.consultation_id},
+      {"role", RoleName(request.role)},
+      {"jti", RandomHex(16)},
+      {"iat", now_seconds},
+      {"exp", now_seconds + request.ttl_seconds},
   };
   const std::string signing_input =
-      Base64UrlEncode(ExpectedHeader().dump()) + "." + Base64UrlEncode(payload.dump());
-  return signing_input + "." + Sign(signing_input);
+      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+  return signing_input + "." +
+         Base64UrlEncode(HmacSha256(keys_.at(signing_kid_), signing_input));
 }
 
 TokenCheck TokenSigner::Verify(std::string_view token, std::int64_t now_seconds) const {
@@ -136,15 +158,21 @@ TokenCheck TokenSigner::Verify(std::string_view token, std::int64_t now_seconds)
   const std::string_view signing_input = token.substr(0, second_dot);
   const std::string_view signature = token.substr(second_dot + 1);
 
-  // Check the signature before trusting (or even parsing) anything the token claims.
-  if (!ConstantTimeEquals(Sign(signing_input), signature)) {
+  // The header only names the key; nothing else in the token is trusted (or parsed) before the
+  // signature made with that key checks out.
+  const std::optional<json> header = ParseSegment(token.substr(0, first_dot));
+  if (!header) return check;
+  const std::optional<std::string> kid = KidFrom(*header);
+  if (!kid) return check;
+  const auto key = keys_.find(*kid);
+  if (key == keys_.end() ||
+      !ConstantTimeEquals(Base64UrlEncode(HmacSha256(key->second, signing_input)), signature)) {
     check.error = TokenError::kBadSignature;
     return check;
   }
-  const std::optional<json> header = ParseSegment(token.substr(0, first_dot));
   const std::optional<json> payload =
       ParseSegment(token.substr(first_dot + 1, second_dot - first_dot - 1));
-  if (!header || *header != ExpectedHeader() || !payload) return check;
+  if (!payload) return check;
   std::optional<TokenClaims> claims = ClaimsFrom(*payload);
   if (!claims) return check;
   if (claims->issued_at > now_seconds + kClockSkewSeconds) {

@@ -1,0 +1,34 @@
+// Deployment settings veil-server's services share (filled from the command line by main.cc).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace veil::server {
+
+enum class AuthMode { kLocal, kProxy };
+
+struct ServerConfig {
+  // Scheme://host[:port] the browsers use; the token issuer and the only accepted `Origin`.
+  std::string public_origin;
+  AuthMode auth_mode = AuthMode::kLocal;
+  std::string proxy_clinician_group = "veil-clinician";
+  std::string proxy_admin_group = "veil-admin";
+  // Demo only: a consultation that accepts `mint-token` tokens (no invite, no waiting room).
+  std::optional<std::string> demo_consultation;
+  std::string default_min_mode = "background";
+  std::int64_t invite_ttl_seconds = 24 * 3600;
+  std::int64_t max_consultation_seconds = 4 * 3600;
+  std::int64_t session_idle_seconds = 30 * 60;
+  std::int64_t session_absolute_seconds = 12 * 3600;
+  std::int64_t token_ttl_seconds = 10 * 60;
+  // Refresh-token reuse within this window is treated as a retry after a lost response.
+  std::int64_t refresh_retry_grace_seconds = 30;
+  // TURN (coturn use-auth-secret); empty secret: no TURN credentials are issued.
+  std::string turn_secret;
+  std::vector<std::string> turn_urls;
+};
+
+}  // namespace veil::server
