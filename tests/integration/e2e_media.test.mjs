@@ -5,6 +5,7 @@
 // reaches the browser within a second's worth of frames while a looser one waits for the
 // patient's confirmation, and that the publish endpoint refuses bad tokens.
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,18 +25,23 @@ function assertRedactedAsExpected(metrics, where) {
   log(`${where}: ${JSON.stringify(metrics)}`);
   assert.ok(metrics.blocks_checked > 200, `${where}: too few detailed background blocks to judge`);
   assert.ok(metrics.source_protected_energy > 4, `${where}: the source background has no detail`);
-  assert.equal(metrics.blocks_over_0_3, 0,
-    `${where}: background blocks whose detail correlates with the source above 0.3`);
+  assert.equal(metrics.blocks_with_surviving_detail, 0,
+    `${where}: background blocks carrying the source's detail (r > 0.3 at its amplitude)`);
   assert.ok(metrics.protected_energy_ratio < 0.1, `${where}: background keeps high-pass energy`);
   assert.ok(metrics.patient_energy_ratio > 0.4, `${where}: the patient region is not sharp`);
   assert.ok(metrics.psnr_vs_expected > 26, `${where}: not the picture the redactor makes`);
 }
 
+// Shaped like an offer, so that only the token decides the answer.
+const plausibleOffer = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 't=0 0', 'a=group:BUNDLE 0',
+  'm=video 9 UDP/TLS/RTP/SAVPF 96', 'c=IN IP4 0.0.0.0', 'a=mid:0', 'a=sendonly',
+  'a=rtpmap:96 VP8/90000', ''].join('\r\n');
+
 async function publishStatus(serverUrl, token) {
   const headers = { 'Content-Type': 'application/sdp' };
   if (token !== undefined) headers.Authorization = `Bearer ${token}`;
   const response = await fetch(`${serverUrl}/api/v1/consultations/${consultation}/whip`,
-    { method: 'POST', headers, body: 'v=0\r\n' });
+    { method: 'POST', headers, body: plausibleOffer });
   const body = await response.json().catch(() => ({}));
   return { status: response.status, error: body.error };
 }
@@ -53,7 +59,6 @@ async function checkTokenRefusals(stack) {
     forged: [`${header}.${payload}.${flipped}`, 401, 'invalid_token'],
     'extended without the key': [`${header}.${longerClaims}.${signature}`, 401, 'invalid_token'],
     'other consultation': [stack.mintToken('another-room', 'patient'), 403, 'wrong_consultation'],
-    'viewer role': [stack.mintToken(consultation, 'viewer'), 403, 'wrong_role'],
   };
   for (const [name, [token, status, error]] of Object.entries(cases)) {
     assert.deepEqual(await publishStatus(stack.serverUrl, token), { status, error },
@@ -62,10 +67,10 @@ async function checkTokenRefusals(stack) {
   await sleep(2100);  // the 1-second token is now expired (the server allows no grace on exp)
   assert.deepEqual(await publishStatus(stack.serverUrl, expiring),
     { status: 401, error: 'token_expired' }, 'expired token');
-  log('missing, forged, tampered, expired, other-room and wrong-role tokens refused');
+  log('missing, forged, tampered, expired and other-room tokens refused');
 }
 
-async function main() {
+async function mediaPath() {
   checkInNetns();
   const work = mkdtempSync(join(tmpdir(), 'veil-e2e-media-'));
   const stack = await startStack({ demoConsultation: consultation });
@@ -77,8 +82,11 @@ async function main() {
     const expected = offlineRedaction(stillSource, work);
     // Positive control: the unredacted source must fail the checks the received frames pass.
     const control = analyse({ source: stillSource, expected, frame: stillSource });
-    assert.ok(control.blocks_over_0_3 > 100 && control.protected_energy_ratio > 0.9,
+    assert.ok(control.blocks_with_surviving_detail > 100 && control.protected_energy_ratio > 0.9,
       'pixel checks cannot tell the source from a redaction');
+    const patch = analyse({ source: stillSource, expected, leakControl: true });
+    assert.ok(patch.blocks_with_surviving_detail >= 16,
+      `pixel checks miss one 64x64 patch of leaked background: ${JSON.stringify(patch)}`);
 
     patient = startPatient({ serverUrl: stack.serverUrl, consultation,
       token: stack.mintToken(consultation, 'patient'), source: `file:${stillSource}`,
@@ -137,7 +145,7 @@ async function main() {
       raw: await grabFrame(page, work, 'voice-only') });
     log(`voice-only frame: ${JSON.stringify(avatar)}`);
     assert.ok(avatar.patient_energy_ratio < 0.15, 'voice-only still shows the patient');
-    assert.equal(avatar.blocks_over_0_3, 0, 'voice-only shows background detail');
+    assert.equal(avatar.blocks_with_surviving_detail, 0, 'voice-only shows background detail');
     assert.match(patient.log(), /mode voice-only/);
 
     // Looser mode: nothing changes until the patient confirms on the device.
@@ -159,7 +167,6 @@ async function main() {
     await waitFor(() => /DELETE \/api\/v1\/consultations\/[^ ]+\/whip\/[0-9a-f]+ -> 204/
       .test(stack.serverLog()), { attempts: 25, what: 'the publish resource deleted' });
     log('veil-patient stopped cleanly and deleted its publish resource');
-    console.log('e2e_media: 1 passed, 0 failed');
   } finally {
     if (tap) await tap.stop();
     if (browser) await browser.close();
@@ -168,11 +175,10 @@ async function main() {
       console.error(`--- veil-patient log ---\n${patient.log()}`);
     }
     await stack.stop();
-    rmSync(work, { recursive: true, force: true });
+    if (process.env.VEIL_E2E_KEEP) log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((error) => {
-  console.error(`e2e_media: FAILED: ${error.stack || error}`);
-  process.exit(1);
-});
+test('redacted media from veil-patient through Janus to the clinician viewer', { timeout: 240000 },
+  mediaPath);

@@ -58,10 +58,11 @@ export function offlineRedaction(source, workDir) {
 }
 
 // One frame (`frame` path or `raw` grab) → metrics; `frames` (paths) → a list of metrics.
-export function analyse({ source, expected, frame, frames, raw }) {
+export function analyse({ source, expected, frame, frames, raw, leakControl }) {
   const args = [join(repoDir, 'tests/integration/e2e_pixels.py'), '--source', source,
     '--expected', expected];
-  if (raw) args.push('--frame-raw', raw.path, '--width', String(raw.width),
+  if (leakControl) args.push('--leak-control');
+  else if (raw) args.push('--frame-raw', raw.path, '--width', String(raw.width),
     '--height', String(raw.height));
   else for (const path of frames || [frame]) args.push('--frame', path);
   return JSON.parse(execFileSync('/usr/bin/python3', args).toString());

@@ -6,8 +6,8 @@ still and with what the engine makes of it offline (veil-blur output of the same
   - regions: "protected" = pixels the redactor replaced, "patient" = pixels it kept, both shrunk by
     a margin so codec ringing at the boundary does not count;
   - high-pass (Laplacian) energy of each region relative to the source's;
-  - design.md §6 "nothing survives": the largest correlation between the received frame's and the
-    source's high-pass content over 8x8 blocks of the protected region;
+  - design.md §6 "nothing survives": 8x8 blocks of the protected region whose high-pass content
+    correlates with the source's above 0.3 at a visible amplitude (see block_correlations);
   - PSNR against the offline redaction (is this the same picture at all).
 Prints one JSON object. Uses Debian's python3-opencv / numpy (run with /usr/bin/python3).
 """
@@ -21,6 +21,7 @@ import numpy as np
 MARGIN_PX = 12
 BLOCK = 8
 FLAT_STD = 1.0
+AMPLITUDE_FRACTION = 0.5
 
 
 def load_frame(args, path, size):
@@ -51,7 +52,16 @@ def regions(source, expected):
 
 
 def block_correlations(frame_hp, source_hp, protected):
-    correlations = []
+    """(correlation, carries_detail) per 8x8 block of the protected region with source detail.
+
+    design.md §6 sets the bar at a correlation of 0.3 for the redactor's (lossless) output. After a
+    lossy codec a flat fill carries a little noise, and with 64 samples a correlation of 0.3 with
+    anything happens by chance now and then. Detail that survived keeps its amplitude through the
+    codec (the patient region keeps ~100% of its high-pass energy), so a block counts as carrying
+    the source's detail only when it correlates above 0.3 AND has at least half the source's
+    high-pass amplitude. Raw correlations are reported too.
+    """
+    blocks = []
     height, width = protected.shape
     for y in range(0, height - BLOCK + 1, BLOCK):
         for x in range(0, width - BLOCK + 1, BLOCK):
@@ -62,12 +72,12 @@ def block_correlations(frame_hp, source_hp, protected):
             if b.std() < 2.0:
                 continue  # no detail in the source here: nothing that could survive
             if a.std() < FLAT_STD:
-                # Below a grey level of high-pass amplitude nothing is visible, and codec noise in
-                # a flat fill can correlate with anything at that scale.
-                correlations.append(0.0)
+                blocks.append((0.0, False))  # below a grey level of high-pass: nothing visible
                 continue
-            correlations.append(float(np.corrcoef(a, b)[0, 1]))
-    return correlations
+            correlation = float(np.corrcoef(a, b)[0, 1])
+            blocks.append((correlation,
+                           correlation > 0.3 and a.std() >= AMPLITUDE_FRACTION * b.std()))
+    return blocks
 
 
 def psnr(a, b):
@@ -82,6 +92,9 @@ def main():
     parser.add_argument("--frame", action="append", default=[],
                         help="received frame (PNG); repeat for several (prints a JSON list)")
     parser.add_argument("--frame-raw", help="received frame, raw RGBA")
+    parser.add_argument("--leak-control", action="store_true",
+                        help="measure a control instead: the offline redaction with one 64x64 "
+                             "patch of the source background pasted back (must be caught)")
     parser.add_argument("--width", type=int)
     parser.add_argument("--height", type=int)
     args = parser.parse_args()
@@ -93,7 +106,10 @@ def main():
     size = (source.shape[1], source.shape[0])
     protected, patient = regions(source, expected)
     source_hp = high_pass(source)
-    if args.frame_raw:
+    if args.leak_control:
+        print(json.dumps(measure(leak_control(source, expected, protected), source, expected,
+                                 source_hp, protected, patient)))
+    elif args.frame_raw:
         print(json.dumps(measure(load_frame(args, None, size), source, expected, source_hp,
                                  protected, patient)))
     else:
@@ -102,13 +118,32 @@ def main():
         print(json.dumps(results[0] if len(results) == 1 else results))
 
 
+def leak_control(source, expected, protected, size=64):
+    """The offline redaction with one size x size patch of detailed source background put back."""
+    source_hp = np.abs(high_pass(source))
+    best, best_energy = None, -1.0
+    for y in range(0, protected.shape[0] - size + 1, 16):
+        for x in range(0, protected.shape[1] - size + 1, 16):
+            if protected[y:y + size, x:x + size].all():
+                energy = float(source_hp[y:y + size, x:x + size].mean())
+                if energy > best_energy:
+                    best, best_energy = (y, x), energy
+    if best is None:
+        sys.exit("no protected area large enough for the leak control")
+    frame = expected.copy()
+    y, x = best
+    frame[y:y + size, x:x + size] = source[y:y + size, x:x + size]
+    return frame
+
+
 def measure(frame, source, expected, source_hp, protected, patient):
     frame_hp = high_pass(frame)
 
     def energy(hp, region):
         return float(np.abs(hp[region]).mean()) if region.any() else 0.0
 
-    correlations = block_correlations(frame_hp, source_hp, protected)
+    blocks = block_correlations(frame_hp, source_hp, protected)
+    correlations = [correlation for correlation, _ in blocks]
     result = {
         "protected_fraction": float(protected.mean()),
         "patient_fraction": float(patient.mean()),
@@ -119,6 +154,7 @@ def measure(frame, source, expected, source_hp, protected, patient):
         "blocks_checked": len(correlations),
         "max_block_correlation": max(correlations) if correlations else None,
         "blocks_over_0_3": sum(1 for c in correlations if c > 0.3),
+        "blocks_with_surviving_detail": sum(1 for _, survived in blocks if survived),
         "psnr_vs_expected": psnr(frame, expected),
         "psnr_vs_source": psnr(frame, source),
     }
