@@ -103,10 +103,32 @@ window.VeilMedia = (() => {
     const fps = video && video.framesPerSecond ? video.framesPerSecond : 0;
     const framesDecoded = video ? video.framesDecoded || 0 : 0;
     let level = 'good';
-    if (fps < 10 || lossPercent > 5 || (rttMs !== null && rttMs > 400)) level = 'poor';
-    else if (fps < 20 || lossPercent > 1 || (rttMs !== null && rttMs > 200)) level = 'fair';
+    if (fps < 8 || lossPercent > 5 || (rttMs !== null && rttMs > 400)) level = 'poor';
+    else if (fps < 12 || lossPercent > 1 || (rttMs !== null && rttMs > 200)) level = 'fair';
     return { level, fps, lossPercent, rttMs, framesDecoded };
   }
 
-  return { publish, subscribe, keepalive, quality, api };
+  // What a connection carries, for the UI's diagnostics and the tests: decoded frames, received
+  // audio energy, and the type of the local ICE candidate in use (host/srflx/prflx/relay).
+  async function report(pc) {
+    const stats = await pc.getStats();
+    const out = { framesDecoded: 0, frameWidth: 0, audioEnergy: 0, packetsSent: 0,
+      localCandidateType: null };
+    let pairId = null;
+    stats.forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') {
+        out.framesDecoded = r.framesDecoded || 0;
+        out.frameWidth = r.frameWidth || 0;
+      }
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') out.audioEnergy = r.totalAudioEnergy || 0;
+      if (r.type === 'outbound-rtp') out.packetsSent += r.packetsSent || 0;
+      if (r.type === 'transport' && r.selectedCandidatePairId) pairId = r.selectedCandidatePairId;
+    });
+    const pair = pairId ? stats.get(pairId) : null;
+    const local = pair ? stats.get(pair.localCandidateId) : null;
+    out.localCandidateType = local ? local.candidateType : null;
+    return out;
+  }
+
+  return { publish, subscribe, keepalive, quality, report, api };
 })();

@@ -16,6 +16,10 @@
   const view = { phase: 'starting', consultation: null, messages: 0, last: null, subscriptions: 0,
     publishing: false, quality: null, waiting: 0, requestsSent: 0 };
   window.veilApp = view;
+  // Diagnostics of both connections (stats only; no media, no credentials).
+  view.report = async () => ({
+    subscriber: call.sub ? await VeilMedia.report(call.sub.pc) : null,
+    publisher: call.pub ? await VeilMedia.report(call.pub.pc) : null });
 
   const call = { cid: null, token: null, turn: null, tokenTimer: null, pollTimer: null,
     statsTimer: null, keepaliveTimer: null, sub: null, subscribing: false, pub: null, stream: null };

@@ -380,9 +380,6 @@ Caller ConsultationService::Authorize(std::string_view header, const std::string
   if (!demo && claims.issuer != config_.public_origin) {
     Deny(401, "invalid_token", "the token is not valid", "iss", claims.subject, role, cid);
   }
-  if (store_.IsRevoked(claims.token_id)) {
-    Deny(401, "token_revoked", "the token has been revoked", "revoked", claims.subject, role, cid);
-  }
   const std::optional<Consultation> consultation = store_.FindConsultation(cid);
   if (!consultation) {
     Deny(404, "not_found", "no such consultation", "unknown_consultation", claims.subject, role,
@@ -391,6 +388,9 @@ Caller ConsultationService::Authorize(std::string_view header, const std::string
   if (consultation->ended) {
     Deny(410, "consultation_ended", "the consultation has ended", "revoked", claims.subject, role,
          cid);
+  }
+  if (store_.IsRevoked(claims.token_id)) {
+    Deny(401, "token_revoked", "the token has been revoked", "revoked", claims.subject, role, cid);
   }
   if (!demo) {
     if (claims.role == Role::kClinician) {

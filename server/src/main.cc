@@ -140,7 +140,7 @@ int Serve(const std::vector<std::string>& args) {
                            "--tls-self-signed-dir", "--proxy-listen", "--auth", "--public-origin",
                            "--db", "--janus", "--janus-admin-key-file", "--secret-file",
                            "--token-key-dir", "--web-dir", "--demo-consultation",
-                           "--turn-secret-file", "--turn-url"});
+                           "--turn-secret-file", "--turn-url", "--refresh-retry-grace-seconds"});
   const auto plain = cli.Get("--listen");
   const auto secure = cli.Get("--listen-tls");
   if (!plain && !secure) throw std::invalid_argument("--listen or --listen-tls is required");
@@ -160,6 +160,13 @@ int Serve(const std::vector<std::string>& args) {
   if (auth != "local" && auth != "proxy") throw std::invalid_argument("--auth must be local|proxy");
   config.auth_mode = auth == "proxy" ? veil::server::AuthMode::kProxy
                                      : veil::server::AuthMode::kLocal;
+  if (const auto grace = cli.Get("--refresh-retry-grace-seconds")) {
+    // Tests shorten the 30 s retry window so a replay can be shown without waiting.
+    if (grace->empty() || grace->size() > 3 || grace->find_first_not_of("0123456789") != grace->npos) {
+      throw std::invalid_argument("--refresh-retry-grace-seconds must be 0..999");
+    }
+    config.refresh_retry_grace_seconds = std::stoll(*grace);
+  }
   if (const auto turn_secret = cli.Get("--turn-secret-file")) {
     config.turn_secret = veil::server::ReadSecretFile(*turn_secret, 16);
     config.turn_urls = SplitComma(cli.Require("--turn-url"));

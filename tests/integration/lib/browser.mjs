@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function launchBrowser({ fakeMedia = false } = {}) {
+export async function launchBrowser({ fakeMedia = false, ignoreHTTPSErrors = false } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'veil-chromium-'));
   const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -13,6 +13,8 @@ export async function launchBrowser({ fakeMedia = false } = {}) {
   if (fakeMedia) args.push('--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.VEIL_CHROMIUM || '/usr/bin/chromium', headless: true, args,
+    // The test server's certificate is self-signed (generated on first run, as in the demo).
+    ignoreHTTPSErrors,
   });
   return {
     context,

@@ -5,10 +5,13 @@
 //   import { startStack } from './lib/stack.mjs';
 //   const stack = await startStack({ demoConsultation: 'c1' });
 //   stack.serverUrl, stack.janusUrl, stack.mintToken('c1', 'viewer'), stack.tap(...), ...
+//   const stack = await startStack({ tls: true, turn: true,
+//     clinicians: [{ username: 'dr-a', password: '...' }] });
+//   stack.origin (https), stack.auditEvents(), stack.pids(), ...
 //   await stack.stop();
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readdirSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,8 +71,44 @@ export function listFiles(dir, prefix = '') {
   return files.sort();
 }
 
+// Adds a local clinician account to the server's database (password on stdin, as documented).
+export function addClinician(dbFile, { username, password, admin = false }) {
+  const args = ['add-clinician', '--db', dbFile, '--username', username];
+  if (admin) args.push('--admin');
+  execFileSync(serverBin, args, { input: `${password}\n` });
+}
+
+// Every pid in the process tree rooted at `pid` (for CPU accounting from /proc).
+export function processTree(pid) {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i += 1) {
+    let children = '';
+    try {
+      for (const task of readdirSync(`/proc/${pids[i]}/task`)) {
+        children += ` ${readFileSync(`/proc/${pids[i]}/task/${task}/children`, 'utf8')}`;
+      }
+    } catch (_) { /* exited */ }
+    for (const child of children.split(/\s+/).filter(Boolean)) pids.push(Number(child));
+  }
+  return pids;
+}
+
+// utime + stime of a process tree in clock ticks (USER_HZ = 100 on Linux).
+export function cpuTicks(rootPid) {
+  let ticks = 0;
+  for (const pid of processTree(rootPid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch (_) { /* exited */ }
+  }
+  return ticks;
+}
+
 export async function startStack({ demoConsultation, serverPort = 18080, janusPort = 8088,
-  janusAdminPort = 7088 } = {}) {
+  janusAdminPort = 7088, tls = false, tlsPort = 18443, turn = false, turnPort = 3478,
+  clinicians = [], extraServerArgs = [] } = {}) {
   const iface = process.env.VEIL_NETNS_IF;
   if (!iface) throw new Error('run this test through tests/integration/lib/in-netns');
   const work = mkdtempSync(join(tmpdir(), 'veil-stack-'));
@@ -92,18 +131,50 @@ export async function startStack({ demoConsultation, serverPort = 18080, janusPo
     return reply.ok;
   }, { what: `Janus at ${janusUrl}\n${janus.output.text}` });
 
+  const dbFile = join(work, 'veil.db');
+  for (const clinician of clinicians) addClinician(dbFile, clinician);
+
+  let coturn = null;
+  const turnSecretFile = join(work, 'turn.secret');
+  const address = process.env.VEIL_NETNS_ADDR;
+  if (turn) {
+    writeFileSync(turnSecretFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+    coturn = startProcess(join(repoDir, 'deploy/coturn/run-coturn'), ['--secret-file', turnSecretFile,
+      '--listen-address', address, '--janus-address', address, '--port', String(turnPort),
+      '--state-dir', join(work, 'coturn')]);
+  }
+
   const serverArgs = ['--listen', `127.0.0.1:${serverPort}`, '--janus', janusUrl,
     '--janus-admin-key-file', adminKeyFile, '--secret-file', secretFile,
-    '--web-dir', join(repoDir, 'web')];
+    '--web-dir', join(repoDir, 'web'), '--db', dbFile, ...extraServerArgs];
+  if (tls) {
+    serverArgs.push('--listen-tls', `127.0.0.1:${tlsPort}`, '--tls-self-signed-dir', join(work, 'tls'));
+  }
+  if (turn) {
+    serverArgs.push('--turn-secret-file', turnSecretFile, '--turn-url',
+      `turn:${address}:${turnPort}?transport=udp`);
+  }
   if (demoConsultation) serverArgs.push('--demo-consultation', demoConsultation);
   const server = startProcess(serverBin, serverArgs);
   await waitFor(async () => (await fetch(`${serverUrl}/healthz`)).ok,
     { what: `veil-server health\n${server.output.text}` });
 
+  const origin = tls ? `https://127.0.0.1:${tlsPort}` : serverUrl;
   const stack = {
     work, adminKey, adminKeyFile, secretFile, janusState, janusUrl, janusAdminUrl, serverUrl,
+    origin, dbFile, turnSecretFile: turn ? turnSecretFile : null,
+    tlsCertFile: tls ? join(work, 'tls/server.crt') : null,
     janusLog: () => janus.output.text,
     serverLog: () => server.output.text,
+    coturnLog: () => {
+      try { return readFileSync(join(work, 'coturn/turnserver.log'), 'utf8'); } catch (_) { return ''; }
+    },
+    pids: () => ({ server: server.child.pid, janus: janus.child.pid, coturn: coturn?.child.pid }),
+    // The audit log as parsed rows (through the documented `audit-export` command).
+    auditEvents() {
+      return execFileSync(serverBin, ['audit-export', '--db', dbFile]).toString().trim()
+        .split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    },
     mintToken(consultation, role, ttl = 300) {
       return execFileSync(serverBin, ['mint-token', '--secret-file', secretFile,
         '--consultation', consultation, '--role', role, '--ttl', String(ttl)]).toString().trim();
@@ -126,6 +197,7 @@ export async function startStack({ demoConsultation, serverPort = 18080, janusPo
     async stop({ keepWork = false } = {}) {
       const serverResult = await stopProcess(server);
       const janusResult = await stopProcess(janus);
+      if (coturn) await stopProcess(coturn);
       if (!keepWork) rmSync(work, { recursive: true, force: true });
       return { serverResult, janusResult };
     },
