@@ -1,0 +1,81 @@
+// Relay-only consultation through coturn (deploy/coturn, use-auth-secret with the per-session
+// credentials veil-server issues): the clinician page runs with iceTransportPolicy 'relay'
+// (`/app?relay=1`) and the patient stand-in likewise, so every media path goes through TURN, and
+// the only peer the relay may reach is Janus's media address. Both directions must decode.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, waitFor } from './lib/stack.mjs';
+import { launchBrowser } from './lib/browser.mjs';
+import { patientRedeem, patientStatus, patientPublish, patientSubscribe,
+  patientReport } from './lib/patient-page.mjs';
+
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // the stack's self-signed demo certificate
+
+const CLINICIAN = { username: 'dr-relay', password: 'relay only passphrase' };
+let stack;
+let clinicianBrowser;
+let patientBrowser;
+
+before(async () => {
+  stack = await startStack({ tls: true, turn: true, clinicians: [CLINICIAN] });
+  clinicianBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
+  patientBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
+});
+
+after(async () => {
+  await clinicianBrowser?.close();
+  await patientBrowser?.close();
+  await stack?.stop();
+});
+
+test('a relay-only consultation through coturn carries audio and video both ways', async () => {
+  const app = await clinicianBrowser.context.newPage();
+  await app.goto(`${stack.origin}/app?relay=1`);
+  await app.waitForSelector('#sign-in:not([hidden])');
+  await app.fill('#username', CLINICIAN.username);
+  await app.fill('#password', CLINICIAN.password);
+  await app.press('#password', 'Enter');
+  await app.waitForSelector('#dashboard:not([hidden])');
+  await app.click('#create');
+  await app.waitForSelector('#consultation:not([hidden])');
+  const invite = (await app.inputValue('#invite-url')).split('#invite=')[1];
+
+  const patient = await patientBrowser.context.newPage();
+  await patient.goto(`${stack.origin}/join`);
+  const redeemed = await patientRedeem(patient, { invite, relay: true });
+  assert.equal(redeemed.status, 200);
+  const turn = redeemed.json.turn;
+  assert.ok(turn, 'TURN credentials come with the session token');
+  assert.match(turn.username, new RegExp(`^\\d+:${redeemed.json.participant}$`),
+    'username is <expiry>:<participant id>, nothing else');
+  assert.ok(Number(turn.username.split(':')[0]) - Date.now() / 1000 <= 15 * 60 + 5, '≤ 15 min');
+
+  await app.click('#waiting li button');
+  await waitFor(async () => (await patientStatus(patient)).json.state === 'admitted',
+    { what: 'admission' });
+  assert.equal((await patientPublish(patient)).status, 201);
+  await waitFor(async () => {
+    const r = await app.evaluate(() => window.veilApp.report());
+    return r.subscriber && r.subscriber.framesDecoded > 10 && r.subscriber.audioEnergy > 0;
+  }, { attempts: 200, what: 'patient media at the clinician through TURN' });
+
+  await app.click('#start-camera');
+  await waitFor(async () => (await patientStatus(patient)).json.clinician_publishing,
+    { what: 'clinician publishing through TURN' });
+  assert.equal((await patientSubscribe(patient)).status, 201);
+  await waitFor(async () => {
+    const r = await patientReport(patient);
+    return r.subscriber.framesDecoded > 10 && r.subscriber.audioEnergy > 0;
+  }, { attempts: 200, what: 'clinician media at the patient through TURN' });
+
+  const clinicianSide = await app.evaluate(() => window.veilApp.report());
+  const patientSide = await patientReport(patient);
+  for (const [name, report] of Object.entries({
+    'clinician subscriber': clinicianSide.subscriber, 'clinician publisher': clinicianSide.publisher,
+    'patient publisher': patientSide.publisher, 'patient subscriber': patientSide.subscriber })) {
+    assert.equal(report.localCandidateType, 'relay', `${name} uses a TURN relay candidate`);
+  }
+  const events = stack.auditEvents();
+  assert.ok(events.some((e) => e.event === 'turn.issue' && e.actor === redeemed.json.participant));
+  assert.ok(!JSON.stringify(events).includes(turn.credential), 'no TURN credential in the audit log');
+});
