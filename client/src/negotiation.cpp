@@ -13,11 +13,13 @@ namespace {
 using DescriptionPtr =
     std::unique_ptr<GstWebRTCSessionDescription, decltype(&gst_webrtc_session_description_free)>;
 
-// Runs `work` on the default main context, from any thread.
+// Queues `work` on the default main context, from any thread. (g_idle_add, not
+// g_main_context_invoke: the latter runs the work right away in the calling thread whenever that
+// thread can acquire the context, e.g. a streaming thread before the loop runs.)
 void onMainLoop(std::function<void()> work) {
   auto owned = std::make_unique<std::function<void()>>(std::move(work));
-  g_main_context_invoke_full(
-      nullptr, G_PRIORITY_DEFAULT,
+  g_idle_add_full(
+      G_PRIORITY_DEFAULT,
       [](gpointer data) -> gboolean {
         (*static_cast<std::function<void()>*>(data))();
         return G_SOURCE_REMOVE;

@@ -51,8 +51,7 @@ PatientApp::PatientApp(PatientOptions options)
   send_.setStateCallback([this](const std::string& what) {
     logLine(what);
     if (what.starts_with("error ")) {
-      g_main_context_invoke(
-          nullptr,
+      g_idle_add(
           [](gpointer self) -> gboolean {
             static_cast<PatientApp*>(self)->fail("send pipeline failed");
             return G_SOURCE_REMOVE;
@@ -89,6 +88,23 @@ int PatientApp::run() {
     logLine("cannot start the send pipeline");
     return 1;
   }
+  // Offer only once redacted video (and audio) reach webrtcbin, so the offer names the SSRCs
+  // that will really be sent. Registered before any media starts.
+  media_timeout_ = g_timeout_add_seconds(
+      kMediaStartSeconds,
+      [](gpointer self) -> gboolean {
+        auto* app = static_cast<PatientApp*>(self);
+        app->media_timeout_ = 0;
+        app->fail("no media reached the send pipeline in time");
+        return G_SOURCE_REMOVE;
+      },
+      this);
+  send_.whenMediaFlowing([this] {
+    if (media_timeout_ != 0) g_source_remove(media_timeout_);
+    media_timeout_ = 0;
+    negotiator_.createOffer(
+        [this](bool ok, const std::string& sdp_or_error) { onOfferReady(ok, sdp_or_error); });
+  });
   if (options_.audio) {
     const CaptureDescription audio = audioCaptureDescription(options_);
     audio_capture_ = std::make_unique<CapturePipeline>(
@@ -102,23 +118,6 @@ int PatientApp::run() {
   }
   applyMode(authority_.current());
   stats_timer_ = g_timeout_add_seconds(kStatsSeconds, &PatientApp::onStatsTick, this);
-  // Offer only once redacted video (and audio) reach webrtcbin, so the offer names the SSRCs
-  // that will really be sent.
-  send_.whenMediaFlowing([this] {
-    g_source_remove(media_timeout_);
-    media_timeout_ = 0;
-    negotiator_.createOffer(
-        [this](bool ok, const std::string& sdp_or_error) { onOfferReady(ok, sdp_or_error); });
-  });
-  media_timeout_ = g_timeout_add_seconds(
-      kMediaStartSeconds,
-      [](gpointer self) -> gboolean {
-        auto* app = static_cast<PatientApp*>(self);
-        app->media_timeout_ = 0;
-        app->fail("no media reached the send pipeline in time");
-        return G_SOURCE_REMOVE;
-      },
-      this);
 
   g_main_loop_run(loop_.get());
 
@@ -222,7 +221,9 @@ gboolean PatientApp::onAvatarTick(gpointer self_ptr) {
   auto* self = static_cast<PatientApp*>(self_ptr);
   const RedactedFrame avatar =
       self->redaction_.avatar(self->options_.width, self->options_.height, g_get_real_time());
-  self->send_.pushVideo(avatar);
+  if (self->send_.pushVideo(avatar) && !self->first_frame_logged_.exchange(true)) {
+    logLine("first avatar frame sent (camera closed)");
+  }
   return G_SOURCE_CONTINUE;
 }
 

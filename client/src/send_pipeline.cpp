@@ -5,6 +5,7 @@
 #include <nice/agent.h>
 
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <vector>
@@ -127,47 +128,46 @@ void SendPipeline::configureTransceivers() {
 
 void SendPipeline::whenMediaFlowing(std::function<void()> ready) {
   on_media_flowing_ = std::move(ready);
+  std::vector<PadPtr> media_pads;
   const IteratorPtr pads(gst_element_iterate_sink_pads(webrtc_.get()));
   GValue item = G_VALUE_INIT;
-  std::vector<PadPtr> media_pads;
   while (gst_iterator_next(pads.get(), &item) == GST_ITERATOR_OK) {
     media_pads.emplace_back(GST_PAD(g_value_dup_object(&item)));
     g_value_reset(&item);
   }
   g_value_unset(&item);
-  pads_waiting_for_caps_ = static_cast<int>(media_pads.size());
-  for (const PadPtr& pad : media_pads) {
-    const CapsPtr current(gst_pad_get_current_caps(pad.get()));
-    if (current) {
-      pads_waiting_for_caps_--;
-    } else {
-      gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &SendPipeline::onSinkEvent,
-                        this, nullptr);
-    }
+  {
+    const std::lock_guard lock(caps_mutex_);
+    pads_waiting_for_caps_.clear();
+    for (const PadPtr& pad : media_pads) pads_waiting_for_caps_.insert(pad.get());
   }
-  if (pads_waiting_for_caps_ == 0) {
-    g_main_context_invoke(
-        nullptr,
-        [](gpointer self) -> gboolean {
-          static_cast<SendPipeline*>(self)->on_media_flowing_();
-          return G_SOURCE_REMOVE;
-        },
-        this);
+  // Probe first, then look at the current caps: a caps event racing with this call is counted
+  // by whichever sees it first, once (padHasCaps ignores a pad already counted).
+  for (const PadPtr& pad : media_pads) {
+    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &SendPipeline::onSinkEvent,
+                      this, nullptr);
+    const CapsPtr current(gst_pad_get_current_caps(pad.get()));
+    if (current) padHasCaps(pad.get());
   }
 }
 
-GstPadProbeReturn SendPipeline::onSinkEvent(GstPad*, GstPadProbeInfo* info, gpointer self_ptr) {
-  auto* self = static_cast<SendPipeline*>(self_ptr);
-  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
-  if (--self->pads_waiting_for_caps_ == 0) {
-    g_main_context_invoke(
-        nullptr,
-        [](gpointer data) -> gboolean {
-          static_cast<SendPipeline*>(data)->on_media_flowing_();
-          return G_SOURCE_REMOVE;
-        },
-        self);
+void SendPipeline::padHasCaps(GstPad* pad) {
+  {
+    const std::lock_guard lock(caps_mutex_);
+    if (pads_waiting_for_caps_.erase(pad) == 0 || !pads_waiting_for_caps_.empty()) return;
   }
+  // Queued, never run in the streaming thread that saw the caps.
+  g_idle_add(
+      [](gpointer self) -> gboolean {
+        static_cast<SendPipeline*>(self)->on_media_flowing_();
+        return G_SOURCE_REMOVE;
+      },
+      this);
+}
+
+GstPadProbeReturn SendPipeline::onSinkEvent(GstPad* pad, GstPadProbeInfo* info, gpointer self) {
+  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+  static_cast<SendPipeline*>(self)->padHasCaps(pad);
   return GST_PAD_PROBE_REMOVE;
 }
 

@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "gst_ptr.h"
@@ -64,6 +66,7 @@ class SendPipeline {
   static gboolean onBusMessage(GstBus* bus, GstMessage* message, gpointer self);
   static void onConnectionStateChanged(GObject* webrtc, GParamSpec* spec, gpointer self);
   static void onChannelOpen(GObject* channel, gpointer self);
+  void padHasCaps(GstPad* pad);
   static GstPadProbeReturn onSinkEvent(GstPad* pad, GstPadProbeInfo* info, gpointer self);
 
   Config config_;
@@ -75,7 +78,8 @@ class SendPipeline {
   guint bus_watch_ = 0;
   std::atomic<bool> channel_open_{false};
   std::atomic<std::uint64_t> frames_pushed_{0};
-  std::atomic<int> pads_waiting_for_caps_{0};
+  std::mutex caps_mutex_;
+  std::set<GstPad*> pads_waiting_for_caps_;  // identity only; the pads are webrtcbin's
   std::function<void()> on_media_flowing_;
   StateCallback on_state_;
 };
