@@ -406,16 +406,20 @@ void ApiServer::RegisterPatientRoutes() {
 
 void ApiServer::RegisterMediaRoutes() {
   httplib::Server& http = *http_;
+  const auto publisher = [this](const httplib::Request& req) {
+    return services_.consultations.Authorize(req.get_header_value("Authorization"),
+                                             req.matches[1].str(), Access::kPublish);
+  };
   const auto media_caller = [this](const httplib::Request& req) {
     return services_.consultations.Authorize(req.get_header_value("Authorization"),
-                                             req.matches[1].str(), Access::kMedia);
+                                             req.matches[1].str(), Access::kSubscribe);
   };
 
   // --- Publish (WHIP-style): the admitted patient's redacted feed or the clinician's camera ---
-  http.Post(ApiPath("/whip"), [this, media_caller](const httplib::Request& req,
-                                                   httplib::Response& res) {
+  http.Post(ApiPath("/whip"), [this, publisher](const httplib::Request& req,
+                                                httplib::Response& res) {
     Guard(res, [&] {
-      const Caller caller = media_caller(req);
+      const Caller caller = publisher(req);
       if (!HasContentType(req, "application/sdp")) {
         throw ApiError(415, "unsupported_media_type", "send the offer as application/sdp");
       }
@@ -428,9 +432,9 @@ void ApiServer::RegisterMediaRoutes() {
     });
   });
   http.Delete(ApiPath(std::string("/whip/") + kId),
-              [this, media_caller](const httplib::Request& req, httplib::Response& res) {
+              [this, publisher](const httplib::Request& req, httplib::Response& res) {
                 Guard(res, [&] {
-                  services_.consultations.Unpublish(media_caller(req), req.matches[2].str());
+                  services_.consultations.Unpublish(publisher(req), req.matches[2].str());
                   res.status = 204;
                 });
               });

@@ -371,12 +371,17 @@ Caller ConsultationService::Authorize(std::string_view header, const std::string
     Deny(403, "wrong_consultation", "the token is for another consultation", "wrong_consultation",
          claims.subject, role, cid);
   }
-  const bool role_ok = access == Access::kMedia || claims.role == Role::kPatient;
+  const bool demo = claims.issuer == kDemoIssuer && config_.demo_consultations.contains(cid);
+  // Demo tokens keep the issue-4 contract: patient tokens publish, clinician ("viewer") tokens
+  // subscribe. Real clinicians also publish their camera and patients receive it.
+  const bool media = access == Access::kPublish || access == Access::kSubscribe;
+  const bool role_ok =
+      demo && media ? (access == Access::kPublish) == (claims.role == Role::kPatient)
+                    : media || claims.role == Role::kPatient;
   if (!role_ok) {
-    Deny(403, "wrong_role", "this endpoint needs a patient token", "wrong_role", claims.subject,
-         role, cid);
+    Deny(403, "wrong_role", "this token's role may not use this endpoint", "wrong_role",
+         claims.subject, role, cid);
   }
-  const bool demo = claims.issuer == kDemoIssuer && config_.demo_consultation == cid;
   if (!demo && claims.issuer != config_.public_origin) {
     Deny(401, "invalid_token", "the token is not valid", "iss", claims.subject, role, cid);
   }
@@ -489,14 +494,13 @@ void ConsultationService::AuditSubscriptionStop(const Caller& caller) {
                UnixNow());
 }
 
-void ConsultationService::EnsureDemoConsultation() {
-  if (!config_.demo_consultation) return;
-  const std::string& cid = *config_.demo_consultation;
-  const std::optional<Consultation> existing = store_.FindConsultation(cid);
-  if (existing && existing->ended) {
-    throw std::runtime_error("the demo consultation has ended in this database");
-  }
-  if (!existing) {
+void ConsultationService::EnsureDemoConsultations() {
+  for (const std::string& cid : config_.demo_consultations) {
+    const std::optional<Consultation> existing = store_.FindConsultation(cid);
+    if (existing && existing->ended) {
+      throw std::runtime_error("a demo consultation has ended in this database");
+    }
+    if (existing) continue;
     Consultation demo;
     demo.cid = cid;
     demo.min_mode = config_.default_min_mode;

@@ -30,7 +30,8 @@ struct Caller {
 enum class Access {
   kPatientAnyState,  // waiting or admitted patient (status, leave)
   kPatientAdmitted,  // admitted patient only (device events)
-  kMedia,            // admitted patient or the owning clinician (publish, subscribe)
+  kPublish,          // admitted patient or the owning clinician
+  kSubscribe,        // admitted patient or the owning clinician
 };
 
 class ConsultationService {
@@ -67,8 +68,8 @@ class ConsultationService {
   SubscribeResult Subscribe(const Caller& caller);
   void AuditSubscriptionStop(const Caller& caller);
 
-  // Demo only: the consultation `mint-token` tokens are accepted for.
-  void EnsureDemoConsultation();
+  // Demo only: the consultations `mint-token` tokens are accepted for.
+  void EnsureDemoConsultations();
   std::map<std::string, std::int64_t> Gauges();
   // Subscription answer/keepalive/teardown need no more than the caller's authorisation.
   Sfu& sfu() { return sfu_; }

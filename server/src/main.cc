@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -151,11 +152,13 @@ int Serve(const std::vector<std::string>& args) {
   const std::string web_dir = cli.Require("--web-dir");
 
   veil::server::ServerConfig config;
-  config.demo_consultation = cli.Get("--demo-consultation");
-  if (config.demo_consultation &&
-      !veil::server::IsValidConsultationId(*config.demo_consultation)) {
-    throw std::invalid_argument("--demo-consultation must be 1-64 chars of [A-Za-z0-9_-]");
+  const std::vector<std::string> demos = SplitComma(cli.Get("--demo-consultation").value_or(""));
+  for (const std::string& demo : demos) {
+    if (!veil::server::IsValidConsultationId(demo)) {
+      throw std::invalid_argument("--demo-consultation must be 1-64 chars of [A-Za-z0-9_-]");
+    }
   }
+  config.demo_consultations = std::set<std::string>(demos.begin(), demos.end());
   const std::string auth = cli.Get("--auth").value_or("local");
   if (auth != "local" && auth != "proxy") throw std::invalid_argument("--auth must be local|proxy");
   config.auth_mode = auth == "proxy" ? veil::server::AuthMode::kProxy
@@ -243,17 +246,16 @@ int Serve(const std::vector<std::string>& args) {
     add(veil::server::ListenerKind::kTrustedProxy, address, {});
   }
 
-  if (config.demo_consultation) {
-    consultations.EnsureDemoConsultation();
-    CreateDemoRoom(sfu, *config.demo_consultation);
-    const std::string token = signer.Mint(
-        {std::string(veil::server::kDemoIssuer), *config.demo_consultation, "demo",
-         veil::server::Role::kClinician, veil::server::kMaxTokenTtlSeconds},
-        veil::server::UnixNow());
+  consultations.EnsureDemoConsultations();
+  for (const std::string& demo : demos) {
+    CreateDemoRoom(sfu, demo);
+    const std::string token =
+        signer.Mint({std::string(veil::server::kDemoIssuer), demo, "demo",
+                     veil::server::Role::kClinician, veil::server::kMaxTokenTtlSeconds},
+                    veil::server::UnixNow());
     const std::string base =
         plain ? "http://" + shown(veil::server::ParseHostPort(*plain)) : config.public_origin;
-    std::cout << "viewer-url: " << base << "/view/" << *config.demo_consultation
-              << "#token=" << token << std::endl;
+    std::cout << "viewer-url: " << base << "/view/" << demo << "#token=" << token << std::endl;
   }
 
   std::vector<std::thread> serving;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,8 +17,8 @@ struct ServerConfig {
   AuthMode auth_mode = AuthMode::kLocal;
   std::string proxy_clinician_group = "veil-clinician";
   std::string proxy_admin_group = "veil-admin";
-  // Demo only: a consultation that accepts `mint-token` tokens (no invite, no waiting room).
-  std::optional<std::string> demo_consultation;
+  // Demo only: consultations that accept `mint-token` tokens (no invite, no waiting room).
+  std::set<std::string> demo_consultations;
   std::string default_min_mode = "background";
   std::int64_t invite_ttl_seconds = 24 * 3600;
   std::int64_t max_consultation_seconds = 4 * 3600;

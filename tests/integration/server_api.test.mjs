@@ -1,6 +1,8 @@
 // veil-server's HTTP API refuses every bad token and bad request with a clear JSON 4xx and keeps
 // running. Tokens are forged here with an independent HS256 implementation (node:crypto), using
-// the signing key derived from the server secret the way server/README.md documents.
+// the signing key derived from the server secret the way server/README.md documents. Runs against
+// the demo consultation (the `mint-token` path); the invite/waiting-room path is covered by
+// consultation_*.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -13,7 +15,7 @@ let stack;
 let signingKey;
 
 before(async () => {
-  stack = await startStack({});
+  stack = await startStack({ demoConsultation: CID });
   const master = readFileSync(stack.secretFile, 'utf8').trimEnd();
   signingKey = createHmac('sha256', master).update('veil/token-signing/v1').digest();
 });
@@ -23,10 +25,10 @@ after(async () => { await stack?.stop(); });
 const b64 = (value) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value))
   .toString('base64url');
 const sign = (input, key) => createHmac('sha256', key).update(input).digest('base64url');
-function jwt(claims, { key = signingKey, header = { alg: 'HS256', typ: 'JWT' } } = {}) {
+function jwt(claims, { key = signingKey, header = { alg: 'HS256', typ: 'JWT', kid: 'm1' } } = {}) {
   const now = Math.floor(Date.now() / 1000);
-  const payload = { aud: 'veil', cid: CID, role: 'patient', jti: randomBytes(16).toString('hex'),
-    iat: now, exp: now + 300, ...claims };
+  const payload = { iss: 'veil-demo', aud: 'veil', sub: 'demo', cid: CID, role: 'patient',
+    jti: randomBytes(16).toString('hex'), iat: now, exp: now + 300, ...claims };
   const input = `${b64(header)}.${b64(payload)}`;
   return `${input}.${sign(input, key)}`;
 }
@@ -63,10 +65,12 @@ test('mint-token issues the documented claims and refuses long TTLs and bad ids'
   const token = stack.mintToken(CID, 'viewer', 120);
   const [header, payload] = token.split('.').slice(0, 2)
     .map((part) => JSON.parse(Buffer.from(part, 'base64url')));
-  assert.deepEqual(header, { alg: 'HS256', typ: 'JWT' });
+  assert.deepEqual(header, { alg: 'HS256', typ: 'JWT', kid: 'm1' });
   assert.equal(payload.aud, 'veil');
+  assert.equal(payload.iss, 'veil-demo');
+  assert.equal(payload.sub, 'demo');
   assert.equal(payload.cid, CID);
-  assert.equal(payload.role, 'viewer');
+  assert.equal(payload.role, 'clinician', '"viewer" is the old name of the clinician role');
   assert.match(payload.jti, /^[0-9a-f]{32}$/);
   assert.equal(payload.exp - payload.iat, 120);
   const [input, signature] = [token.split('.').slice(0, 2).join('.'), token.split('.')[2]];
@@ -86,9 +90,14 @@ test('publish refuses missing, forged, malformed, expired and overlong tokens wi
   const cases = {
     garbage: 'not-a-token',
     forged: jwt({}, { key: randomBytes(32) }),
-    'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ aud: 'veil', cid: CID,
-      role: 'patient', jti: 'a'.repeat(32), iat: now, exp: now + 60 })}.`,
-    'HS512 header': jwt({}, { header: { alg: 'HS512', typ: 'JWT' } }),
+    'alg none': `${b64({ alg: 'none', typ: 'JWT', kid: 'm1' })}.${b64({ iss: 'veil-demo',
+      aud: 'veil', sub: 'demo', cid: CID, role: 'patient', jti: 'a'.repeat(32), iat: now,
+      exp: now + 60 })}.`,
+    'HS512 header': jwt({}, { header: { alg: 'HS512', typ: 'JWT', kid: 'm1' } }),
+    'unknown kid': jwt({}, { header: { alg: 'HS256', typ: 'JWT', kid: 'other' } }),
+    'no kid': jwt({}, { header: { alg: 'HS256', typ: 'JWT' } }),
+    'foreign issuer': jwt({ iss: 'https://elsewhere.example' }),
+    'missing sub': jwt({ sub: undefined }),
     'wrong audience': jwt({ aud: 'other' }),
     'ttl over 15 min': jwt({ exp: now + 3600 }),
     'issued in the future': jwt({ iat: now + 600, exp: now + 900 }),
@@ -102,8 +111,8 @@ test('publish refuses missing, forged, malformed, expired and overlong tokens wi
   }
   // A valid token whose payload was edited keeps its signature: refused.
   const [header, , signature] = jwt({ cid: 'other-room' }).split('.');
-  const tampered = `${header}.${b64({ aud: 'veil', cid: CID, role: 'patient',
-    jti: 'b'.repeat(32), iat: now, exp: now + 60 })}.${signature}`;
+  const tampered = `${header}.${b64({ iss: 'veil-demo', aud: 'veil', sub: 'demo', cid: CID,
+    role: 'patient', jti: 'b'.repeat(32), iat: now, exp: now + 60 })}.${signature}`;
   assertError(await call('POST', whip, { token: tampered, body: SDP_LIKE }), 401, 'invalid_token');
   assertError(await call('POST', whip, { token: jwt({ iat: now - 400, exp: now - 100 }),
     body: SDP_LIKE }), 401, 'token_expired');

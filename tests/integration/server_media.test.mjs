@@ -22,7 +22,7 @@ let probe;
 let published;
 
 before(async () => {
-  stack = await startStack({ demoConsultation: OTHER_CID });
+  stack = await startStack({ demoConsultation: `${OTHER_CID},${CID}` });
   browser = await launchBrowser({ fakeMedia: true });
   publisherPage = await browser.context.newPage();
   await publisherPage.goto(`${stack.serverUrl}/healthz`);  // same origin as the API, secure context

@@ -122,17 +122,24 @@ export async function startStack({ demoConsultation, serverPort = 18080, janusPo
   const janusAdminUrl = `http://127.0.0.1:${janusAdminPort}/admin`;
   const serverUrl = `http://127.0.0.1:${serverPort}`;
 
+  const dbFile = join(work, 'veil.db');
+  for (const clinician of clinicians) addClinician(dbFile, clinician);
+
   const janus = startProcess(join(repoDir, 'deploy/janus/run-janus'), [
     '--admin-key-file', adminKeyFile, '--interface', iface, '--state-dir', janusState,
     '--api-port', String(janusPort), '--admin-port', String(janusAdminPort)]);
-  await waitFor(async () => {
-    const reply = await fetch(janusUrl, { method: 'POST',
-      body: JSON.stringify({ janus: 'info', transaction: 'ready' }) });
-    return reply.ok;
-  }, { what: `Janus at ${janusUrl}\n${janus.output.text}` });
+  const started = [janus];
+  try {
+    await waitFor(async () => {
+      const reply = await fetch(janusUrl, { method: 'POST',
+        body: JSON.stringify({ janus: 'info', transaction: 'ready' }) });
+      return reply.ok;
+    }, { what: `Janus at ${janusUrl}\n${janus.output.text}` });
+  } catch (error) {
+    await stopProcess(janus);
+    throw error;
+  }
 
-  const dbFile = join(work, 'veil.db');
-  for (const clinician of clinicians) addClinician(dbFile, clinician);
 
   let coturn = null;
   const turnSecretFile = join(work, 'turn.secret');
@@ -142,6 +149,7 @@ export async function startStack({ demoConsultation, serverPort = 18080, janusPo
     coturn = startProcess(join(repoDir, 'deploy/coturn/run-coturn'), ['--secret-file', turnSecretFile,
       '--listen-address', address, '--janus-address', address, '--port', String(turnPort),
       '--state-dir', join(work, 'coturn')]);
+    started.push(coturn);
   }
 
   const serverArgs = ['--listen', `127.0.0.1:${serverPort}`, '--janus', janusUrl,
@@ -156,8 +164,15 @@ export async function startStack({ demoConsultation, serverPort = 18080, janusPo
   }
   if (demoConsultation) serverArgs.push('--demo-consultation', demoConsultation);
   const server = startProcess(serverBin, serverArgs);
-  await waitFor(async () => (await fetch(`${serverUrl}/healthz`)).ok,
-    { what: `veil-server health\n${server.output.text}` });
+  started.push(server);
+  try {
+    await waitFor(async () => (await fetch(`${serverUrl}/healthz`)).ok,
+      { what: `veil-server health\n${server.output.text}` });
+  } catch (error) {
+    // Leave nothing running behind a failed start (the test's after() has no stack to stop).
+    for (const proc of started.reverse()) await stopProcess(proc);
+    throw error;
+  }
 
   const origin = tls ? `https://127.0.0.1:${tlsPort}` : serverUrl;
   const stack = {
