@@ -18,6 +18,7 @@ const configs = [
   { codec: 'vp9', width: 1280, height: 720 },
 ];
 const fps = 30;
+const consultation = 'bench';
 const ticksPerSecond = 100;  // USER_HZ on Linux
 
 function cpuTicks(pid) {
@@ -64,8 +65,8 @@ const percentile = (values, p) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-async function measure(stack, browser, config, index) {
-  const consultation = `bench${index}`;
+async function measure(stack, browser, config) {
+  console.error(`bench: ${config.codec} ${config.width}x${config.height}`);
   const started = performance.now();
   const patient = startPatient({ serverUrl: stack.serverUrl, consultation,
     token: stack.mintToken(consultation, 'patient'), source: `file:${clip}`,
@@ -121,12 +122,14 @@ async function measure(stack, browser, config, index) {
 
 async function main() {
   checkInNetns();
-  const stack = await startStack({ demoConsultation: 'bench-warmup' });
+  // One demo consultation (demo tokens are valid only there); each row publishes anew and its
+  // patient leaves (DELETE) before the next row starts.
+  const stack = await startStack({ demoConsultation: consultation });
   const browser = await openBrowser();
   const rows = [];
   try {
-    for (const [index, config] of configs.entries()) {
-      rows.push(await measure(stack, browser, config, index));
+    for (const config of configs) {
+      rows.push(await measure(stack, browser, config));
     }
   } finally {
     await browser.close();

@@ -30,15 +30,24 @@ export function startPatient({ serverUrl, consultation, token, source, args = []
   const output = { text: '' };
   child.stdout.on('data', (chunk) => { output.text += chunk.toString(); });
   child.stderr.on('data', (chunk) => { output.text += chunk.toString(); });
-  const exited = new Promise((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  child.on('error', (error) => { output.text += `[veil-patient could not start: ${error.message}]\n`; });
+  const exited = new Promise((done) => child.on('exit', (code, signal) => {
+    output.text += `[veil-patient exited: code ${code} signal ${signal}]\n`;
+    done({ code, signal });
+  }));
   return {
     child,
     log: () => output.text,
     pid: child.pid,
     send(line) { child.stdin.write(`${line}\n`); },
-    waitForLog(pattern, what) {
-      return waitFor(() => pattern.test(output.text), { attempts: 150, intervalMs: 200,
-        what: `${what}\n--- veil-patient log ---\n${output.text}` });
+    async waitForLog(pattern, what) {
+      try {
+        return await waitFor(() => pattern.test(output.text), { attempts: 150, intervalMs: 200,
+          what });
+      } catch (error) {
+        error.message += `\n--- veil-patient log ---\n${output.text}`;
+        throw error;
+      }
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
