@@ -196,7 +196,11 @@ void PatientApp::openCamera() {
       [this](GstSample* sample) { onVideoSample(sample); },
       [this](const std::string& why) { fail(why); });
   camera_frames_allowed_ = true;
-  if (!video_capture_->start()) fail("cannot start video capture");
+  if (!video_capture_->start()) {
+    fail("cannot start video capture");
+    return;
+  }
+  logLine("camera opened");
 }
 
 void PatientApp::closeCamera() {
@@ -204,6 +208,7 @@ void PatientApp::closeCamera() {
   if (!video_capture_) return;
   video_capture_->stop();  // blocks until the capture thread has left onVideoSample
   video_capture_.reset();
+  logLine("camera closed");
 }
 
 void PatientApp::startAvatar() {
