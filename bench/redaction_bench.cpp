@@ -1,4 +1,4 @@
-// Per-stage cost of background-mode redaction on a real frame, at 640x360 and 1280x720.
+// Per-stage cost of redaction on a real frame (megamind_05, one face), at 640x360 and 1280x720.
 // Table rows: <stage>/<frame width>; Google Benchmark's header states the core count.
 // Later benchmarks (faces, pose, latency) add rows in the same form.
 #include <benchmark/benchmark.h>
@@ -6,8 +6,11 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "model_registry.h"
 #include "patient_isolation.h"
 #include "redaction_fill.h"
+#include "veil/face_detector.h"
+#include "veil/pose_landmarker.h"
 #include "veil/redactor.h"
 #include "visibility.h"
 
@@ -31,15 +34,28 @@ void Segmentation(benchmark::State& state, veil::SegmenterModel model) {
   for (auto _ : state) benchmark::DoNotOptimize(seg->segment(frame));
 }
 
-void EdgeRefinementAndIsolation(benchmark::State& state) {
+void Isolation(benchmark::State& state) {
   const cv::Mat frame = benchFrame(static_cast<int>(state.range(0)));
   const cv::Mat probability = segmenter(veil::SegmenterModel::kGeneral)->segment(frame);
   veil::PatientIsolator isolator;
   for (auto _ : state) {
     cv::Mat foreground;
-    cv::compare(veil::refineToEdges(frame, probability), 0.5, foreground, cv::CMP_GE);
+    cv::compare(probability, veil::Redactor::kPersonThreshold, foreground, cv::CMP_GE);
     benchmark::DoNotOptimize(isolator.isolate(foreground));
   }
+}
+
+void FaceDetection(benchmark::State& state, veil::FaceDetectorModel model) {
+  const cv::Mat frame = benchFrame(static_cast<int>(state.range(0)));
+  veil::FaceDetector detector(model, veil::resolveModelsDir({}));
+  for (auto _ : state) benchmark::DoNotOptimize(detector.detect(frame));
+}
+
+void Pose(benchmark::State& state, veil::PoseModel model) {
+  const cv::Mat frame = benchFrame(static_cast<int>(state.range(0)));
+  veil::PoseLandmarker landmarker(model, veil::resolveModelsDir({}));
+  const cv::Rect person(frame.cols / 4, 0, frame.cols / 2, frame.rows);
+  for (auto _ : state) benchmark::DoNotOptimize(landmarker.estimate(frame, person));
 }
 
 void MarginAndFill(benchmark::State& state) {
@@ -51,9 +67,11 @@ void MarginAndFill(benchmark::State& state) {
   }
 }
 
-void TotalPerFrame(benchmark::State& state) {
+void TotalPerFrame(benchmark::State& state, veil::Mode mode) {
   const cv::Mat frame = benchFrame(static_cast<int>(state.range(0)));
-  veil::Redactor redactor(veil::RedactorOptions{});
+  veil::RedactorOptions options;
+  options.mode = mode;
+  veil::Redactor redactor(options);
   std::int64_t t = 0;
   for (auto _ : state) benchmark::DoNotOptimize(redactor.redact(veil::Frame(frame, t += 33'333)));
 }
@@ -64,6 +82,17 @@ BENCHMARK_CAPTURE(Segmentation, general, veil::SegmenterModel::kGeneral)
     ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(Segmentation, landscape, veil::SegmenterModel::kLandscape)
     ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(EdgeRefinementAndIsolation)->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(Isolation)->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(FaceDetection, short_range, veil::FaceDetectorModel::kShortRange)
+    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(FaceDetection, full_range, veil::FaceDetectorModel::kFullRange)
+    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(Pose, lite, veil::PoseModel::kLite)
+    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(Pose, full, veil::PoseModel::kFull)
+    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(MarginAndFill)->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(TotalPerFrame)->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(TotalPerFrame, background, veil::Mode::kBackground)
+    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(TotalPerFrame, face, veil::Mode::kFace)
+    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();

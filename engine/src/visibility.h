@@ -10,8 +10,4 @@ namespace veil {
 // it is ever partly shown.
 cv::Mat visibilityAlpha(const cv::Mat& shown, double hidden_margin_px);
 
-// Edge-aware upsampling: a guided filter that snaps a bilinearly upsampled probability map to the
-// frame's edges. `guide_bgr` is the frame, `probability` CV_32F at the same size.
-cv::Mat refineToEdges(const cv::Mat& guide_bgr, const cv::Mat& probability);
-
 }  // namespace veil

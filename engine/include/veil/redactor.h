@@ -66,6 +66,8 @@ class Redactor {
   static constexpr double kMotionBoundFractionOfWidthPerFrame = 1.0 / 50.0;
   static constexpr int kMaxLastGoodMaskFrames = 3;
   static constexpr int kFailuresBeforeCheaperModel = 3;
+  // A pixel is the patient when both selfie models give it at least this probability.
+  static constexpr double kPersonThreshold = 0.7;
 
  private:
   struct State;
