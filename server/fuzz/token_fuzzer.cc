@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::size_t split = input.find('\n');
   const std::string_view header = input.substr(0, split);
-  const std::string_view payload = split == input.npos ? std::string_view() : input.substr(split + 1);
+  const std::string_view payload =
+      split == input.npos ? std::string_view() : input.substr(split + 1);
   const std::string signing_input =
       veil::server::Base64UrlEncode(header) + "." + veil::server::Base64UrlEncode(payload);
   const std::string token =

@@ -150,9 +150,13 @@ bool ApiServer::Bind(const std::string& host, int port) {
   return http_->is_valid() && http_->bind_to_port(host, port);
 }
 
-void ApiServer::Serve() { http_->listen_after_bind(); }
+void ApiServer::Serve() {
+  http_->listen_after_bind();
+}
 
-void ApiServer::Stop() { http_->stop(); }
+void ApiServer::Stop() {
+  http_->stop();
+}
 
 void ApiServer::RegisterRoutes() {
   httplib::Server& http = *http_;
@@ -211,7 +215,8 @@ void ApiServer::RegisterRoutes() {
 
   http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     const bool up = services_.consultations.Gauges().at("veil_sfu_up") == 1;
-    SendJson(res, up ? 200 : 503, {{"status", up ? "ok" : "degraded"}, {"sfu", up ? "up" : "down"}});
+    SendJson(res, up ? 200 : 503,
+             {{"status", up ? "ok" : "degraded"}, {"sfu", up ? "up" : "down"}});
   });
   http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(services_.metrics.Render(services_.consultations.Gauges()),
@@ -247,8 +252,8 @@ void ApiServer::RegisterClinicianRoutes() {
       }
       const SignIn signed_in = services_.auth.ProxySignIn(req.get_header_value("X-Veil-User"),
                                                           req.get_header_value("X-Veil-Groups"));
-      res.set_header("Set-Cookie", SetCookieHeader(signed_in.cookie,
-                                                   services_.config.session_absolute_seconds));
+      res.set_header("Set-Cookie",
+                     SetCookieHeader(signed_in.cookie, services_.config.session_absolute_seconds));
       return services_.auth.Resolve(signed_in.cookie);
     }
     return services_.auth.Resolve(cookie);
@@ -269,15 +274,15 @@ void ApiServer::RegisterClinicianRoutes() {
                {{"username", signed_in.account.username}, {"admin", signed_in.account.admin}});
     });
   });
-  http.Post("/api/v1/auth/logout", [this, check_origin, session](const httplib::Request& req,
-                                                                  httplib::Response& res) {
-    Guard(res, [&] {
-      check_origin(req);
-      services_.auth.Logout(session(req, res));
-      res.set_header("Set-Cookie", SetCookieHeader("", 0));
-      res.status = 204;
-    });
-  });
+  http.Post("/api/v1/auth/logout",
+            [this, check_origin, session](const httplib::Request& req, httplib::Response& res) {
+              Guard(res, [&] {
+                check_origin(req);
+                services_.auth.Logout(session(req, res));
+                res.set_header("Set-Cookie", SetCookieHeader("", 0));
+                res.status = 204;
+              });
+            });
   http.Get("/api/v1/auth/me", [session](const httplib::Request& req, httplib::Response& res) {
     Guard(res, [&] {
       const WebSession web = session(req, res);
@@ -303,14 +308,14 @@ void ApiServer::RegisterClinicianRoutes() {
       SendJson(res, 200, services_.consultations.View(session(req, res), req.matches[1].str()));
     });
   });
-  http.Post(ApiPath("/end"), [this, check_origin, session](const httplib::Request& req,
-                                                           httplib::Response& res) {
-    Guard(res, [&] {
-      check_origin(req);
-      services_.consultations.End(session(req, res), req.matches[1].str());
-      res.status = 204;
-    });
-  });
+  http.Post(ApiPath("/end"),
+            [this, check_origin, session](const httplib::Request& req, httplib::Response& res) {
+              Guard(res, [&] {
+                check_origin(req);
+                services_.consultations.End(session(req, res), req.matches[1].str());
+                res.status = 204;
+              });
+            });
   http.Post(ApiPath("/invite"), [this, check_origin, session](const httplib::Request& req,
                                                               httplib::Response& res) {
     Guard(res, [&] {
@@ -340,23 +345,23 @@ void ApiServer::RegisterClinicianRoutes() {
                services_.consultations.ClinicianToken(session(req, res), req.matches[1].str()));
     });
   });
-  http.Post(ApiPath("/mode-request"), [this, check_origin, session](const httplib::Request& req,
-                                                                    httplib::Response& res) {
-    Guard(res, [&] {
-      check_origin(req);
-      const WebSession web = session(req, res);
-      const ModeChangeRequest request = ParseBody(req, ParseModeChangeRequest);
-      services_.consultations.RequestMode(web, req.matches[1].str(), request.mode);
-      res.status = 204;
-    });
-  });
+  http.Post(ApiPath("/mode-request"),
+            [this, check_origin, session](const httplib::Request& req, httplib::Response& res) {
+              Guard(res, [&] {
+                check_origin(req);
+                const WebSession web = session(req, res);
+                const ModeChangeRequest request = ParseBody(req, ParseModeChangeRequest);
+                services_.consultations.RequestMode(web, req.matches[1].str(), request.mode);
+                res.status = 204;
+              });
+            });
   http.Get("/api/v1/audit", [this, session](const httplib::Request& req, httplib::Response& res) {
     Guard(res, [&] {
       const WebSession web = session(req, res);
       if (!web.account.admin) throw ApiError(403, "forbidden", "admins only");
-      services_.store.Audit({"audit.export", "acct-" + std::to_string(web.account.id), "admin", "",
-                             "ok", "", ""},
-                            UnixNow());
+      services_.store.Audit(
+          {"audit.export", "acct-" + std::to_string(web.account.id), "admin", "", "ok", "", ""},
+          UnixNow());
       std::string lines;
       for (const std::string& line : services_.store.AuditLines()) lines += line + "\n";
       res.set_content(lines, "application/x-ndjson");
@@ -372,8 +377,7 @@ void ApiServer::RegisterPatientRoutes() {
       SendJson(res, 200, services_.consultations.Redeem(redeem, req.remote_addr));
     });
   });
-  http.Post("/api/v1/session/refresh", [this](const httplib::Request& req,
-                                              httplib::Response& res) {
+  http.Post("/api/v1/session/refresh", [this](const httplib::Request& req, httplib::Response& res) {
     Guard(res, [&] {
       const RefreshRequest refresh = ParseBody(req, ParseRefreshRequest);
       SendJson(res, 200, services_.consultations.Refresh(refresh));
@@ -423,7 +427,8 @@ void ApiServer::RegisterMediaRoutes() {
       if (!HasContentType(req, "application/sdp")) {
         throw ApiError(415, "unsupported_media_type", "send the offer as application/sdp");
       }
-      if (!LooksLikeSdp(req.body)) throw ApiError(400, "bad_request", "the body is not an SDP offer");
+      if (!LooksLikeSdp(req.body))
+        throw ApiError(400, "bad_request", "the body is not an SDP offer");
       const std::string cid = req.matches[1].str();
       const PublishResult published = services_.consultations.Publish(caller, req.body);
       res.status = 201;
@@ -449,8 +454,9 @@ void ApiServer::RegisterMediaRoutes() {
                                                         httplib::Response& res) {
     Guard(res, [&] {
       const SubscribeResult subscribed = services_.consultations.Subscribe(media_caller(req));
-      SendJson(res, 201,
-               {{"id", subscribed.subscription_id}, {"type", "offer"}, {"sdp", subscribed.offer_sdp}});
+      SendJson(
+          res, 201,
+          {{"id", subscribed.subscription_id}, {"type", "offer"}, {"sdp", subscribed.offer_sdp}});
     });
   });
   http.Post(ApiPath(std::string("/subscribe/") + kId + "/answer"),
@@ -458,7 +464,8 @@ void ApiServer::RegisterMediaRoutes() {
               Guard(res, [&] {
                 media_caller(req);
                 if (!HasContentType(req, "application/sdp")) {
-                  throw ApiError(415, "unsupported_media_type", "send the answer as application/sdp");
+                  throw ApiError(415, "unsupported_media_type",
+                                 "send the answer as application/sdp");
                 }
                 if (!LooksLikeSdp(req.body)) {
                   throw ApiError(400, "bad_request", "the body is not an SDP answer");
@@ -501,9 +508,7 @@ void ApiServer::RegisterPages() {
       res.set_content(*html, "text/html; charset=utf-8");
     };
   };
-  http.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_redirect("/app");
-  });
+  http.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/app"); });
   http.Get("/app", page("app.html"));
   http.Get("/join", page("join.html"));
   http.Get(std::string("/view/") + kCid, page("viewer.html"));

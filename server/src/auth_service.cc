@@ -11,7 +11,9 @@
 namespace veil::server {
 namespace {
 
-std::string AccountActor(std::int64_t id) { return "acct-" + std::to_string(id); }
+std::string AccountActor(std::int64_t id) {
+  return "acct-" + std::to_string(id);
+}
 
 std::string Lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -61,10 +63,11 @@ std::int64_t AuthService::AddAccount(Store& store, const std::string& username,
   if (!IsAcceptablePassword(password, username)) {
     throw std::invalid_argument("password must be 12-256 characters and not the user name");
   }
-  const std::int64_t id = store.AddAccount(Lower(username), HashPassword(password), admin, UnixNow());
-  store.Audit({"account.create", "system", admin ? "admin" : "clinician", "", "ok", "",
-               AccountActor(id)},
-              UnixNow());
+  const std::int64_t id =
+      store.AddAccount(Lower(username), HashPassword(password), admin, UnixNow());
+  store.Audit(
+      {"account.create", "system", admin ? "admin" : "clinician", "", "ok", "", AccountActor(id)},
+      UnixNow());
   return id;
 }
 

@@ -11,9 +11,13 @@ namespace {
 
 using nlohmann::json;
 
-std::string AccountSubject(std::int64_t id) { return "acct-" + std::to_string(id); }
+std::string AccountSubject(std::int64_t id) {
+  return "acct-" + std::to_string(id);
+}
 
-std::string NewSecretToken() { return Base64UrlEncode(RandomBytes(32)); }
+std::string NewSecretToken() {
+  return Base64UrlEncode(RandomBytes(32));
+}
 
 bool IsLive(ParticipantState state) {
   return state == ParticipantState::kWaiting || state == ParticipantState::kAdmitted;
@@ -212,7 +216,8 @@ void ConsultationService::Reject(const WebSession& session, const std::string& c
     throw ApiError(404, "not_found", "no such participant");
   }
   const bool was_waiting = participant->state == ParticipantState::kWaiting;
-  RemoveParticipant(cid, sub, was_waiting ? ParticipantState::kRejected : ParticipantState::kRemoved);
+  RemoveParticipant(cid, sub,
+                    was_waiting ? ParticipantState::kRejected : ParticipantState::kRemoved);
   store_.Audit({was_waiting ? "waiting.reject" : "participant.remove",
                 AccountSubject(session.account.id), "clinician", cid, "ok", "", sub},
                UnixNow());
@@ -277,8 +282,7 @@ json ConsultationService::Redeem(const RedeemRequest& request, const std::string
   const auto clock_now = RateLimiter::Clock::now();
   if (redeem_failures_.Exceeded(client_key, clock_now)) {
     metrics_.Increment("veil_invite_redemptions_total", "outcome", "throttled");
-    store_.Audit({"invite.redeem", "unknown", "patient", "", "denied", "throttled", ""},
-                 UnixNow());
+    store_.Audit({"invite.redeem", "unknown", "patient", "", "denied", "throttled", ""}, UnixNow());
     throw ApiError(429, "too_many_attempts", "too many invite attempts; try again later");
   }
   const std::int64_t now = UnixNow();
@@ -336,8 +340,7 @@ json ConsultationService::Refresh(const RefreshRequest& request) {
     if (record->successor_hash) store_.DeleteRefresh(*record->successor_hash);
     const std::string refresh = NewSecretToken();
     store_.AddRefresh(Sha256Hex(refresh), record->sub, record->cid, now);
-    store_.Audit({"session.refresh_retry", record->sub, "patient", record->cid, "ok", "", ""},
-                 now);
+    store_.Audit({"session.refresh_retry", record->sub, "patient", record->cid, "ok", "", ""}, now);
     return PatientCredentials(record->cid, record->sub, refresh);
   }
   const std::string refresh = NewSecretToken();
@@ -375,9 +378,9 @@ Caller ConsultationService::Authorize(std::string_view header, const std::string
   // Demo tokens keep the issue-4 contract: patient tokens publish, clinician ("viewer") tokens
   // subscribe. Real clinicians also publish their camera and patients receive it.
   const bool media = access == Access::kPublish || access == Access::kSubscribe;
-  const bool role_ok =
-      demo && media ? (access == Access::kPublish) == (claims.role == Role::kPatient)
-                    : media || claims.role == Role::kPatient;
+  const bool role_ok = demo && media
+                           ? (access == Access::kPublish) == (claims.role == Role::kPatient)
+                           : media || claims.role == Role::kPatient;
   if (!role_ok) {
     Deny(403, "wrong_role", "this token's role may not use this endpoint", "wrong_role",
          claims.subject, role, cid);
@@ -409,8 +412,7 @@ Caller ConsultationService::Authorize(std::string_view header, const std::string
         Deny(401, "token_revoked", "this participant's credentials were revoked", "revoked",
              claims.subject, role, cid);
       }
-      if (access != Access::kPatientAnyState &&
-          participant->state != ParticipantState::kAdmitted) {
+      if (access != Access::kPatientAnyState && participant->state != ParticipantState::kAdmitted) {
         Deny(403, "not_admitted", "wait until the clinician admits you", "not_admitted",
              claims.subject, role, cid);
       }
@@ -460,18 +462,19 @@ PublishResult ConsultationService::Publish(const Caller& caller, std::string_vie
                             caller.claims.subject};
   PublishResult result = sfu_.Publish(caller.claims.consultation_id, publisher, offer_sdp);
   metrics_.Increment("veil_publishes_total", "role", patient ? "patient" : "clinician");
-  store_.Audit({"media.publish.start", caller.claims.subject, std::string(RoleName(caller.claims.role)),
-                caller.claims.consultation_id, "ok", "", ""},
-               UnixNow());
+  store_.Audit(
+      {"media.publish.start", caller.claims.subject, std::string(RoleName(caller.claims.role)),
+       caller.claims.consultation_id, "ok", "", ""},
+      UnixNow());
   return result;
 }
 
 void ConsultationService::Unpublish(const Caller& caller, const std::string& resource_id) {
   sfu_.Unpublish(caller.claims.consultation_id, caller.claims.subject, resource_id);
-  store_.Audit({"media.publish.stop", caller.claims.subject,
-                std::string(RoleName(caller.claims.role)), caller.claims.consultation_id, "ok", "",
-                ""},
-               UnixNow());
+  store_.Audit(
+      {"media.publish.stop", caller.claims.subject, std::string(RoleName(caller.claims.role)),
+       caller.claims.consultation_id, "ok", "", ""},
+      UnixNow());
 }
 
 SubscribeResult ConsultationService::Subscribe(const Caller& caller) {
@@ -480,18 +483,18 @@ SubscribeResult ConsultationService::Subscribe(const Caller& caller) {
       caller.claims.role == Role::kPatient ? FeedSlot::kClinician : FeedSlot::kPatient;
   SubscribeResult result =
       sfu_.Subscribe(caller.claims.consultation_id, feed, caller.claims.subject);
-  store_.Audit({"media.subscribe.start", caller.claims.subject,
-                std::string(RoleName(caller.claims.role)), caller.claims.consultation_id, "ok", "",
-                ""},
-               UnixNow());
+  store_.Audit(
+      {"media.subscribe.start", caller.claims.subject, std::string(RoleName(caller.claims.role)),
+       caller.claims.consultation_id, "ok", "", ""},
+      UnixNow());
   return result;
 }
 
 void ConsultationService::AuditSubscriptionStop(const Caller& caller) {
-  store_.Audit({"media.subscribe.stop", caller.claims.subject,
-                std::string(RoleName(caller.claims.role)), caller.claims.consultation_id, "ok", "",
-                ""},
-               UnixNow());
+  store_.Audit(
+      {"media.subscribe.stop", caller.claims.subject, std::string(RoleName(caller.claims.role)),
+       caller.claims.consultation_id, "ok", "", ""},
+      UnixNow());
 }
 
 void ConsultationService::EnsureDemoConsultations() {
@@ -507,9 +510,9 @@ void ConsultationService::EnsureDemoConsultations() {
     demo.demo = true;
     demo.created_at = UnixNow();
     store_.AddConsultation(demo);
-    store_.Audit({"consultation.create", "system", "system", cid, "ok", "demo",
-                  "min_mode=" + demo.min_mode},
-                 UnixNow());
+    store_.Audit(
+        {"consultation.create", "system", "system", cid, "ok", "demo", "min_mode=" + demo.min_mode},
+        UnixNow());
   }
 }
 

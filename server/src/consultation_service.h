@@ -36,8 +36,8 @@ enum class Access {
 
 class ConsultationService {
  public:
-  ConsultationService(Store& store, Sfu& sfu, const TokenSigner& tokens,
-                      const ServerConfig& config, Metrics& metrics);
+  ConsultationService(Store& store, Sfu& sfu, const TokenSigner& tokens, const ServerConfig& config,
+                      Metrics& metrics);
   ~ConsultationService();
   ConsultationService(const ConsultationService&) = delete;
   ConsultationService& operator=(const ConsultationService&) = delete;

@@ -298,8 +298,8 @@ SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id, Feed
       throw SfuError(Kind::kRefused, "VideoRoom sent no offer");
     }
     std::lock_guard lock(mutex_);
-    subscriptions_[subscription_id] = Subscription{cid, std::string(owner), handle, feed_id,
-                                                   std::chrono::steady_clock::now()};
+    subscriptions_[subscription_id] =
+        Subscription{cid, std::string(owner), handle, feed_id, std::chrono::steady_clock::now()};
     return SubscribeResult{subscription_id, attached.jsep.value("sdp", "")};
   } catch (...) {
     janus_.Detach(handle);

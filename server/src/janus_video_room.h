@@ -63,8 +63,7 @@ class JanusVideoRoom final : public Sfu {
   RoomCredentials Room(std::string_view consultation_id) const;
   std::mutex& ConsultationLock(const std::string& consultation_id);
   void EnsureRoomLocked(const std::string& consultation_id);
-  void OnPublisherEvent(const PublisherKey& key, std::uint64_t handle,
-                        const nlohmann::json& event);
+  void OnPublisherEvent(const PublisherKey& key, std::uint64_t handle, const nlohmann::json& event);
   void OnSubscriberEvent(const std::string& subscription_id, const nlohmann::json& event);
   void OnSessionLost();
   void ReapIdleSubscriptions();

@@ -60,7 +60,8 @@ veil::server::TokenSigner LoadSigner(const CliArgs& cli, const std::string& mast
 }
 
 int MintToken(const std::vector<std::string>& args) {
-  const CliArgs cli(args, {"--secret-file", "--consultation", "--role", "--ttl", "--token-key-dir"});
+  const CliArgs cli(args,
+                    {"--secret-file", "--consultation", "--role", "--ttl", "--token-key-dir"});
   const std::string master =
       veil::server::ReadSecretFile(cli.Require("--secret-file"), kMinMasterSecretBytes);
   const std::string role_name = cli.Require("--role");
@@ -161,11 +162,12 @@ int Serve(const std::vector<std::string>& args) {
   config.demo_consultations = std::set<std::string>(demos.begin(), demos.end());
   const std::string auth = cli.Get("--auth").value_or("local");
   if (auth != "local" && auth != "proxy") throw std::invalid_argument("--auth must be local|proxy");
-  config.auth_mode = auth == "proxy" ? veil::server::AuthMode::kProxy
-                                     : veil::server::AuthMode::kLocal;
+  config.auth_mode =
+      auth == "proxy" ? veil::server::AuthMode::kProxy : veil::server::AuthMode::kLocal;
   if (const auto grace = cli.Get("--refresh-retry-grace-seconds")) {
     // Tests shorten the 30 s retry window so a replay can be shown without waiting.
-    if (grace->empty() || grace->size() > 3 || grace->find_first_not_of("0123456789") != grace->npos) {
+    if (grace->empty() || grace->size() > 3 ||
+        grace->find_first_not_of("0123456789") != grace->npos) {
       throw std::invalid_argument("--refresh-retry-grace-seconds must be 0..999");
     }
     config.refresh_retry_grace_seconds = std::stoll(*grace);
@@ -192,9 +194,10 @@ int Serve(const std::vector<std::string>& args) {
     return (address.first == "0.0.0.0" ? std::string("127.0.0.1") : address.first) + ":" +
            std::to_string(address.second);
   };
-  config.public_origin = cli.Get("--public-origin").value_or(
-      secure ? "https://" + shown(secure_address)
-             : "http://" + shown(veil::server::ParseHostPort(*plain)));
+  config.public_origin =
+      cli.Get("--public-origin")
+          .value_or(secure ? "https://" + shown(secure_address)
+                           : "http://" + shown(veil::server::ParseHostPort(*plain)));
 
   const std::string db_path = cli.Get("--db").value_or(":memory:");
   if (db_path == ":memory:") {

@@ -15,7 +15,8 @@ class Metrics {
   void Increment(const std::string& name, const std::string& label_name = {},
                  const std::string& label_value = {}) {
     std::lock_guard lock(mutex_);
-    ++counters_[{name, label_name.empty() ? std::string() : label_name + "=\"" + label_value + "\""}];
+    ++counters_[{name,
+                 label_name.empty() ? std::string() : label_name + "=\"" + label_value + "\""}];
   }
 
   // `gauges` are sampled by the caller at scrape time.

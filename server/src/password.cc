@@ -86,8 +86,8 @@ std::optional<Parsed> Parse(std::string_view stored) {
   const std::string params_text(stored.substr(0, params_end));
   Parsed parsed;
   char tail = 0;
-  if (std::sscanf(params_text.c_str(), "ln=%d,r=%d,p=%d%c", &parsed.params.log2_n,
-                  &parsed.params.r, &parsed.params.p, &tail) != 3) {
+  if (std::sscanf(params_text.c_str(), "ln=%d,r=%d,p=%d%c", &parsed.params.log2_n, &parsed.params.r,
+                  &parsed.params.p, &tail) != 3) {
     return std::nullopt;
   }
   if (parsed.params.log2_n < 10 || parsed.params.log2_n > 20 || parsed.params.r < 1 ||

@@ -211,8 +211,7 @@ Parsed<DeviceEvent> ParseDeviceEvent(std::string_view body) {
   }
   if (event.type == "mode.reported") {
     if (!IsKnownMode(event.from) || !IsKnownMode(event.to) ||
-        !(event.trigger == "patient" || event.trigger == "request" ||
-          event.trigger == "minimum")) {
+        !(event.trigger == "patient" || event.trigger == "request" || event.trigger == "minimum")) {
       out.error = "mode.reported needs known from/to modes and a trigger";
       return out;
     }

@@ -70,9 +70,9 @@ bool SqliteStatement::IsNull(int column) const {
 
 SqliteDb::SqliteDb(const std::string& path) {
   sqlite3* raw = nullptr;
-  const int code = sqlite3_open_v2(
-      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-      nullptr);
+  const int code =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   db_.reset(raw);  // sqlite3_open_v2 may allocate a handle even when it fails
   Check(db_.get(), code, "open " + path);
   sqlite3_busy_timeout(db_.get(), 5000);

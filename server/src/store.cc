@@ -98,8 +98,7 @@ Consultation ConsultationFrom(const SqliteStatement& row) {
 }
 
 Participant ParticipantFrom(const SqliteStatement& row) {
-  return Participant{row.Text(0), row.Text(1), StateFromName(row.Text(2)), row.Text(3),
-                     row.Int(4)};
+  return Participant{row.Text(0), row.Text(1), StateFromName(row.Text(2)), row.Text(3), row.Int(4)};
 }
 
 Account AccountFrom(const SqliteStatement& row) {
@@ -137,7 +136,9 @@ std::string_view ParticipantStateName(ParticipantState state) {
   return "waiting";
 }
 
-Store::Store(const std::string& path) : db_(path) { db_.Exec(kSchema); }
+Store::Store(const std::string& path) : db_(path) {
+  db_.Exec(kSchema);
+}
 
 std::int64_t Store::AddAccount(const std::string& username, const std::string& password_hash,
                                bool admin, std::int64_t now) {
@@ -282,7 +283,8 @@ void Store::AddInvite(const std::string& hash, const std::string& cid, std::int6
 
 int Store::RevokeInvites(const std::string& cid) {
   return db_
-      .Prepare("UPDATE invites SET revoked = 1 WHERE cid = ? AND redeemed_at IS NULL AND revoked = 0")
+      .Prepare(
+          "UPDATE invites SET revoked = 1 WHERE cid = ? AND redeemed_at IS NULL AND revoked = 0")
       .Bind(1, cid)
       .Run();
 }
@@ -299,7 +301,8 @@ RedeemResult Store::RedeemInvite(const std::string& hash, const std::string& sub
           .Bind(2, sub)
           .Bind(3, hash)
           .Run();
-  auto row = db_.Prepare("SELECT cid, redeemed_at, revoked, expires_at FROM invites WHERE hash = ?");
+  auto row =
+      db_.Prepare("SELECT cid, redeemed_at, revoked, expires_at FROM invites WHERE hash = ?");
   if (!row.Bind(1, hash).Step()) return {RedeemOutcome::kUnknown, ""};
   if (changed == 1) return {RedeemOutcome::kOk, row.Text(0)};
   if (!row.IsNull(1)) return {RedeemOutcome::kUsed, row.Text(0)};
@@ -362,8 +365,8 @@ void Store::AddRefresh(const std::string& hash, const std::string& sub, const st
 }
 
 std::optional<RefreshRecord> Store::FindRefresh(const std::string& hash) {
-  auto row = db_.Prepare(
-      "SELECT sub, cid, used_at, successor_hash FROM refresh_tokens WHERE hash = ?");
+  auto row =
+      db_.Prepare("SELECT sub, cid, used_at, successor_hash FROM refresh_tokens WHERE hash = ?");
   if (!row.Bind(1, hash).Step()) return std::nullopt;
   RefreshRecord record{row.Text(0), row.Text(1), std::nullopt, std::nullopt};
   if (!row.IsNull(2)) record.used_at = row.Int(2);
@@ -393,8 +396,7 @@ void Store::DeleteRefreshOf(const std::string& sub) {
 void Store::RecordIssuedToken(const std::string& jti, const std::string& sub,
                               const std::optional<std::string>& web_session_hash,
                               std::int64_t expires_at) {
-  db_.Prepare(
-         "INSERT INTO issued_tokens (jti, sub, web_session_hash, expires_at) VALUES (?,?,?,?)")
+  db_.Prepare("INSERT INTO issued_tokens (jti, sub, web_session_hash, expires_at) VALUES (?,?,?,?)")
       .Bind(1, jti)
       .Bind(2, sub)
       .BindOptional(3, web_session_hash)
@@ -460,17 +462,18 @@ std::vector<std::string> Store::AuditLines() {
       "ORDER BY id");
   std::vector<std::string> out;
   while (row.Step()) {
-    out.push_back(nlohmann::json{{"id", row.Int(0)},
-                                 {"at", row.Int(1)},
-                                 {"event", row.Text(2)},
-                                 {"actor", row.Text(3)},
-                                 {"role", row.Text(4)},
-                                 {"cid", row.Text(5)},
-                                 {"outcome", row.Text(6)},
-                                 {"reason", row.Text(7)},
-                                 {"detail", row.Text(8)},
-                                 {"hash", row.Text(9)}}
-                      .dump());
+    out.push_back(nlohmann::json{
+        {"id", row.Int(0)},
+        {"at", row.Int(1)},
+        {"event", row.Text(2)},
+        {"actor", row.Text(3)},
+        {"role", row.Text(4)},
+        {"cid", row.Text(5)},
+        {"outcome", row.Text(6)},
+        {"reason", row.Text(7)},
+        {"detail", row.Text(8)},
+        {"hash",
+         row.Text(9)}}.dump());
   }
   return out;
 }

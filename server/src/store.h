@@ -71,8 +71,8 @@ class Store {
   explicit Store(const std::string& path);
 
   // --- accounts ---
-  std::int64_t AddAccount(const std::string& username, const std::string& password_hash,
-                          bool admin, std::int64_t now);
+  std::int64_t AddAccount(const std::string& username, const std::string& password_hash, bool admin,
+                          std::int64_t now);
   std::optional<Account> FindAccount(const std::string& username);
   std::optional<Account> AccountById(std::int64_t id);
   void SetPasswordHash(std::int64_t id, const std::string& password_hash);
@@ -81,8 +81,7 @@ class Store {
   void AddWebSession(const std::string& hash, std::int64_t account, std::int64_t now);
   // The session's account if it is within both limits; refreshes its idle timer.
   std::optional<std::int64_t> TouchWebSession(const std::string& hash, std::int64_t now,
-                                              std::int64_t idle_limit,
-                                              std::int64_t absolute_limit);
+                                              std::int64_t idle_limit, std::int64_t absolute_limit);
   void DeleteWebSession(const std::string& hash);
 
   // --- consultations ---

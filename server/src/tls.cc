@@ -85,15 +85,14 @@ TlsFiles EnsureSelfSignedCertificate(const std::string& dir,
   const std::string serial_bytes = RandomBytes(16);
   const std::unique_ptr<BIGNUM, BnDeleter> serial(
       BN_bin2bn(reinterpret_cast<const unsigned char*>(serial_bytes.data()), 15, nullptr));
-  Require(serial && BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())),
-          "serial");
+  Require(serial && BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())), "serial");
   Require(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60) != nullptr, "notBefore");
   Require(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 90L * 24 * 3600) != nullptr, "notAfter");
   Require(X509_set_pubkey(cert.get(), key.get()) == 1, "set public key");
   X509_NAME* name = X509_get_subject_name(cert.get());
   Require(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                     reinterpret_cast<const unsigned char*>("veil-server demo"),
-                                     -1, -1, 0) == 1,
+                                     reinterpret_cast<const unsigned char*>("veil-server demo"), -1,
+                                     -1, 0) == 1,
           "subject");
   Require(X509_set_issuer_name(cert.get(), name) == 1, "issuer");
 
@@ -101,11 +100,10 @@ TlsFiles EnsureSelfSignedCertificate(const std::string& dir,
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
   const std::string san = SubjectAltName(hosts);
-  for (const auto& [nid, value] :
-       {std::pair<int, std::string>{NID_subject_alt_name, san},
-        {NID_basic_constraints, "critical,CA:FALSE"},
-        {NID_key_usage, "critical,digitalSignature"},
-        {NID_ext_key_usage, "serverAuth"}}) {
+  for (const auto& [nid, value] : {std::pair<int, std::string>{NID_subject_alt_name, san},
+                                   {NID_basic_constraints, "critical,CA:FALSE"},
+                                   {NID_key_usage, "critical,digitalSignature"},
+                                   {NID_ext_key_usage, "serverAuth"}}) {
     if (value.empty()) continue;
     const std::unique_ptr<X509_EXTENSION, ExtensionDeleter> ext(
         X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));

@@ -28,7 +28,9 @@ bool IsHex(std::string_view text) {
   return true;
 }
 
-bool IsValidKid(std::string_view kid) { return IsValidConsultationId(kid); }
+bool IsValidKid(std::string_view kid) {
+  return IsValidConsultationId(kid);
+}
 
 // The header must be exactly {"alg":"HS256","typ":"JWT","kid":<known>}: comparing decoded JSON
 // keeps us indifferent to key order while refusing "none" and every other algorithm.
@@ -76,7 +78,9 @@ std::optional<TokenClaims> ClaimsFrom(const json& payload) {
 
 }  // namespace
 
-std::string_view RoleName(Role role) { return role == Role::kPatient ? "patient" : "clinician"; }
+std::string_view RoleName(Role role) {
+  return role == Role::kPatient ? "patient" : "clinician";
+}
 
 std::optional<Role> ParseRole(std::string_view name) {
   if (name == "patient") return Role::kPatient;
@@ -142,8 +146,7 @@ std::string TokenSigner::Mint(const MintRequest& request, std::int64_t now_secon
   };
   const std::string signing_input =
       Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
-  return signing_input + "." +
-         Base64UrlEncode(HmacSha256(keys_.at(signing_kid_), signing_input));
+  return signing_input + "." + Base64UrlEncode(HmacSha256(keys_.at(signing_kid_), signing_input));
 }
 
 TokenCheck TokenSigner::Verify(std::string_view token, std::int64_t now_seconds) const {

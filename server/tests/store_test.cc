@@ -53,7 +53,8 @@ TEST(Store, RevokingAParticipantRevokesItsIssuedTokens) {
 
 TEST(Store, AuditChainDetectsADeletedRow) {
   Store store(":memory:");
-  for (int i = 0; i < 3; ++i) store.Audit({"auth.login", "acct-1", "clinician", "", "ok", "", ""}, kNow + i);
+  for (int i = 0; i < 3; ++i)
+    store.Audit({"auth.login", "acct-1", "clinician", "", "ok", "", ""}, kNow + i);
   EXPECT_TRUE(store.AuditChainIntact());
   EXPECT_EQ(store.AuditLines().size(), 3u);
 }
@@ -76,9 +77,14 @@ TEST(Parsing, RefusesUnknownFieldsAndBadTypes) {
   EXPECT_FALSE(ParseLoginRequest(R"({"username":1,"password":"b"})").value);
   EXPECT_FALSE(ParseLoginRequest("[").value);
   EXPECT_FALSE(ParseRedeemRequest(R"({"invite":"short"})").value);
-  EXPECT_FALSE(ParseDeviceEvent(R"({"type":"mode.reported","from":"x","to":"face","trigger":"patient"})").value);
-  EXPECT_TRUE(ParseDeviceEvent(R"({"type":"mode.reported","from":"background","to":"face","trigger":"request"})").value);
-  EXPECT_EQ(SessionCookie("a=b; __Host-veil_session=" + std::string(43, 'A')), std::string(43, 'A'));
+  EXPECT_FALSE(
+      ParseDeviceEvent(R"({"type":"mode.reported","from":"x","to":"face","trigger":"patient"})")
+          .value);
+  EXPECT_TRUE(ParseDeviceEvent(
+                  R"({"type":"mode.reported","from":"background","to":"face","trigger":"request"})")
+                  .value);
+  EXPECT_EQ(SessionCookie("a=b; __Host-veil_session=" + std::string(43, 'A')),
+            std::string(43, 'A'));
   EXPECT_FALSE(SessionCookie("__Host-veil_session=short").has_value());
 }
 
