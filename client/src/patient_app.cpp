@@ -149,6 +149,7 @@ void PatientApp::onOfferReady(bool ok, const std::string& sdp_or_error) {
     return;
   }
   logLine("published");
+  send_.startBitrateControl();
 }
 
 void PatientApp::onVideoSample(GstSample* sample) {

@@ -4,6 +4,7 @@
 #include <gst/video/video.h>
 #include <nice/agent.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -26,13 +27,13 @@ std::string videoEncoderChain(const SendPipeline::Config& config) {
   const std::string keyframe_interval = std::to_string(config.fps * 2);
   switch (config.codec) {
     case Codec::kH264:
-      return "x264enc tune=zerolatency speed-preset=ultrafast bitrate=" +
+      return "x264enc name=encoder tune=zerolatency speed-preset=ultrafast bitrate=" +
              std::to_string(targetBitrate(config) / 1000) + " key-int-max=" + keyframe_interval +
              " ! video/x-h264,profile=constrained-baseline"
              " ! rtph264pay config-interval=-1 aggregate-mode=zero-latency mtu=1200"
              " ! application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000";
     case Codec::kVp9:
-      return "vp9enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr row-mt=true "
+      return "vp9enc name=encoder deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr row-mt=true "
              "target-bitrate=" +
              bitrate + " keyframe-max-dist=" + keyframe_interval +
              " ! rtpvp9pay picture-id-mode=15-bit mtu=1200"
@@ -40,7 +41,8 @@ std::string videoEncoderChain(const SendPipeline::Config& config) {
     case Codec::kVp8:
       break;
   }
-  return "vp8enc deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr error-resilient=partitions "
+  return "vp8enc name=encoder deadline=1 cpu-used=8 lag-in-frames=0 end-usage=cbr "
+         "error-resilient=partitions "
          "target-bitrate=" +
          bitrate + " keyframe-max-dist=" + keyframe_interval +
          " ! rtpvp8pay picture-id-mode=15-bit mtu=1200"
@@ -105,6 +107,7 @@ SendPipeline::SendPipeline(const Config& config) : config_(config) {
 }
 
 SendPipeline::~SendPipeline() {
+  if (stats_timer_ != 0) g_source_remove(stats_timer_);
   stop();
   if (bus_watch_ != 0) g_source_remove(bus_watch_);
   g_signal_handlers_disconnect_by_data(webrtc_.get(), this);
@@ -169,6 +172,90 @@ GstPadProbeReturn SendPipeline::onSinkEvent(GstPad* pad, GstPadProbeInfo* info, 
   if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
   static_cast<SendPipeline*>(self)->padHasCaps(pad);
   return GST_PAD_PROBE_REMOVE;
+}
+
+void SendPipeline::startBitrateControl() {
+  if (stats_timer_ != 0) return;
+  const int start = targetBitrate(config_);
+  // Never below what keeps a redacted picture legible, never above the configured target.
+  bitrate_ = std::make_unique<BitrateController>(start, std::max(start / 8, 100'000), start);
+  stats_timer_ = g_timeout_add_seconds(kStatsIntervalSeconds, &SendPipeline::onStatsTimer, this);
+}
+
+gboolean SendPipeline::onStatsTimer(gpointer self) {
+  // The promise's callback runs on a webrtcbin thread and owns the promise from then on.
+  GstPromise* promise = gst_promise_new_with_change_func(&SendPipeline::onStats, self, nullptr);
+  g_signal_emit_by_name(static_cast<SendPipeline*>(self)->webrtc_.get(), "get-stats", nullptr,
+                        promise);
+  return G_SOURCE_CONTINUE;
+}
+
+std::optional<guint> SendPipeline::videoSsrc() const {
+  const IteratorPtr pads(gst_element_iterate_sink_pads(webrtc_.get()));
+  GValue item = G_VALUE_INIT;
+  std::optional<guint> ssrc;
+  while (!ssrc && gst_iterator_next(pads.get(), &item) == GST_ITERATOR_OK) {
+    const CapsPtr caps(gst_pad_get_current_caps(GST_PAD(g_value_get_object(&item))));
+    g_value_reset(&item);
+    if (!caps) continue;
+    const GstStructure* structure = gst_caps_get_structure(caps.get(), 0);
+    guint value = 0;
+    if (g_strcmp0(gst_structure_get_string(structure, "media"), "video") == 0 &&
+        gst_structure_get_uint(structure, "ssrc", &value)) {
+      ssrc = value;
+    }
+  }
+  g_value_unset(&item);
+  return ssrc;
+}
+
+void SendPipeline::onStats(GstPromise* raw_promise, gpointer self_ptr) {
+  auto* self = static_cast<SendPipeline*>(self_ptr);
+  const PromisePtr promise(raw_promise);
+  const GstStructure* reply = gst_promise_get_reply(promise.get());
+  const std::optional<guint> video_ssrc = self->videoSsrc();
+  std::optional<double> fraction_lost;
+  for (int i = 0; reply != nullptr && video_ssrc && i < gst_structure_n_fields(reply); ++i) {
+    const GValue* value = gst_structure_get_value(reply, gst_structure_nth_field_name(reply, i));
+    if (!GST_VALUE_HOLDS_STRUCTURE(value)) continue;
+    const GstStructure* stats = gst_value_get_structure(value);
+    GstWebRTCStatsType type{};
+    guint ssrc = 0;
+    double lost = 0.0;
+    if (gst_structure_get(stats, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr) &&
+        type == GST_WEBRTC_STATS_REMOTE_INBOUND_RTP &&
+        gst_structure_get_uint(stats, "ssrc", &ssrc) && ssrc == *video_ssrc &&
+        gst_structure_get_double(stats, "fraction-lost", &lost)) {
+      fraction_lost = lost;
+    }
+  }
+  auto report =
+      std::make_unique<std::pair<SendPipeline*, std::optional<double>>>(self, fraction_lost);
+  g_idle_add(
+      [](gpointer data) -> gboolean {
+        const std::unique_ptr<std::pair<SendPipeline*, std::optional<double>>> owned(
+            static_cast<std::pair<SendPipeline*, std::optional<double>>*>(data));
+        owned->first->applyLossReport(owned->second);
+        return G_SOURCE_REMOVE;
+      },
+      report.release());
+}
+
+void SendPipeline::applyLossReport(std::optional<double> fraction_lost) {
+  if (!fraction_lost || !bitrate_ || stats_timer_ == 0) return;
+  const std::optional<int> changed = bitrate_->onReport(*fraction_lost);
+  if (!changed) return;
+  const ElementPtr encoder{gst_bin_get_by_name(GST_BIN(pipeline_.get()), "encoder")};
+  if (!encoder) return;
+  if (config_.codec == Codec::kH264) {
+    g_object_set(encoder.get(), "bitrate", static_cast<guint>(*changed / 1000), nullptr);
+  } else {
+    g_object_set(encoder.get(), "target-bitrate", *changed, nullptr);
+  }
+  if (on_state_) {
+    on_state_("video bitrate " + std::to_string(*changed / 1000) + " kbit/s (loss " +
+              std::to_string(static_cast<int>(*fraction_lost * 100)) + "%)");
+  }
 }
 
 void SendPipeline::pinIceAddress() {

@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
+#include "bitrate_controller.h"
 #include "gst_ptr.h"
 #include "options.h"
 #include "veil/redacted_frame.h"
@@ -55,6 +58,10 @@ class SendPipeline {
   // offer did not announce).
   void whenMediaFlowing(std::function<void()> ready);
 
+  // Polls webrtcbin's stats every few seconds and adapts the encoder's bitrate to the loss the
+  // SFU reports (BitrateController). Call once the peer connection is up.
+  void startBitrateControl();
+
   // Reports bus errors and ICE/peer connection state changes (called on the main loop).
   void setStateCallback(StateCallback callback) { on_state_ = std::move(callback); }
 
@@ -67,7 +74,13 @@ class SendPipeline {
   static void onConnectionStateChanged(GObject* webrtc, GParamSpec* spec, gpointer self);
   static void onChannelOpen(GObject* channel, gpointer self);
   void padHasCaps(GstPad* pad);
+  void applyLossReport(std::optional<double> fraction_lost);
+  std::optional<guint> videoSsrc() const;
+  static gboolean onStatsTimer(gpointer self);
+  static void onStats(GstPromise* promise, gpointer self);
   static GstPadProbeReturn onSinkEvent(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+
+  static constexpr guint kStatsIntervalSeconds = 2;
 
   Config config_;
   ElementPtr pipeline_;
@@ -78,6 +91,8 @@ class SendPipeline {
   guint bus_watch_ = 0;
   std::atomic<bool> channel_open_{false};
   std::atomic<std::uint64_t> frames_pushed_{0};
+  std::unique_ptr<BitrateController> bitrate_;
+  guint stats_timer_ = 0;
   std::mutex caps_mutex_;
   std::set<GstPad*> pads_waiting_for_caps_;  // identity only; the pads are webrtcbin's
   std::function<void()> on_media_flowing_;
