@@ -177,7 +177,8 @@ test('screenshot of the clinician app and CPU per consultation', async () => {
   await app.waitForFunction(() => window.veilApp.quality !== null);
   const shot = join(process.env.VEIL_BUILD_DIR || join(repoDir, 'build'), 'clinician-app.png');
   // The invite link is masked: even a dead test invite does not belong in an image.
-  await app.screenshot({ path: shot, fullPage: true, mask: [app.locator('#invite-url')] });
+  await app.screenshot({ path: shot, fullPage: true, mask: [app.locator('#invite-url')],
+    maskColor: '#d0d4d8' });
   if (process.env.VEIL_UPDATE_DOCS === '1') {
     mkdirSync(join(repoDir, 'docs/img'), { recursive: true });
     copyFileSync(shot, join(repoDir, 'docs/img/clinician-app.png'));
