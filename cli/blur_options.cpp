@@ -18,19 +18,45 @@ std::optional<SegmenterModel> parseModel(const std::string& text) {
   return std::nullopt;
 }
 
+// "x,y,w,h[,seconds]": the only way to exempt an area from redaction, always time-limited.
+std::optional<KeepVisibleZone> parseKeepVisible(const std::string& text) {
+  std::vector<double> values;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || end == nullptr || *end != '\0' || v < 0) return std::nullopt;
+    values.push_back(v);
+  }
+  if (values.size() != 4 && values.size() != 5) return std::nullopt;
+  const double seconds = values.size() == 5 ? values[4] : kDefaultKeepVisibleSeconds;
+  if (values[2] < 1 || values[3] < 1 || seconds <= 0 || seconds > kMaxKeepVisibleSeconds) {
+    return std::nullopt;
+  }
+  return KeepVisibleZone{static_cast<int>(values[0]), static_cast<int>(values[1]),
+                         static_cast<int>(values[2]), static_cast<int>(values[3]),
+                         static_cast<std::int64_t>(seconds * 1e6)};
+}
+
 }  // namespace
 
 std::string blurUsage() {
   return R"(Usage: veil-blur --mode MODE [--model auto|general|landscape] [--models DIR]
-                 [--masks-out DIR] [--quiet] INPUT OUTPUT
+                 [--masks-out DIR] [--keep-visible x,y,w,h[,seconds]] [--quiet] INPUT OUTPUT
 
 Redacts images, folders of images or videos offline with the same engine veil-patient runs.
 
-  --mode MODE     background | voice-only (face, background+face, private-regions: see docs)
+  --mode MODE     background | face | background+face | voice-only |
+                  private-regions (experimental: see README)
   --model M       segmentation model: auto (general, landscape as fallback), general, landscape
   --models DIR    model directory (default: $VEIL_MODELS, then the repository's models/fetched)
   --masks-out DIR also write the raw person probability (8-bit PNG, no temporal state):
                   DIR/<input-stem>.mask.png for images, DIR/<frame#>.mask.png for videos
+  --keep-visible x,y,w,h[,seconds]
+                  show this rectangle (input pixels) unredacted for the first `seconds` of the
+                  input (default 30, at most 600; images count as time 0). The patient's own,
+                  audited exemption for a clinically relevant area; each frame reports it.
   --quiet         no progress on stderr
 
 INPUT/OUTPUT: an image (.png .jpg .jpeg), a folder of images (OUTPUT is a folder), or a video
@@ -76,6 +102,14 @@ ParseResult parseBlurOptions(int argc, char** argv) {
       const auto v = value();
       if (!v) return usageError("--masks-out needs a directory");
       options.masks_out = *v;
+    } else if (arg == "--keep-visible") {
+      const auto v = value();
+      const auto zone = v ? parseKeepVisible(*v) : std::nullopt;
+      if (!zone) {
+        return usageError("--keep-visible needs x,y,w,h[,seconds] (non-negative numbers, w and h "
+                          ">= 1, 0 < seconds <= 600)");
+      }
+      options.keep_visible = zone;
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {
       return usageError("unknown option " + arg);
     } else {

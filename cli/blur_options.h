@@ -17,13 +17,15 @@ enum ExitCode : int {
   kExitNoModels = 4,     // model files missing or unusable (run scripts/fetch-models)
 };
 
+inline constexpr double kDefaultKeepVisibleSeconds = 30;
+inline constexpr double kMaxKeepVisibleSeconds = 600;
+
 struct BlurOptions {
   Mode mode = Mode::kBackground;
   SegmenterModel model = SegmenterModel::kAuto;
   std::filesystem::path models_dir;
   std::optional<std::filesystem::path> masks_out;
-  std::optional<KeepVisibleZone> keep_visible;
-  double keep_visible_seconds = 0;
+  std::optional<KeepVisibleZone> keep_visible;  // until_us counts from the input's start
   std::filesystem::path input;
   std::filesystem::path output;
   bool quiet = false;

@@ -111,6 +111,7 @@ class BlurJob {
     const cv::Mat bgr = cv::imread(input.string(), cv::IMREAD_COLOR);
     if (bgr.empty()) throw BlurFailure(kExitBadInput, input.string() + ": not a readable image");
     redactor_.reset();  // images are unrelated: no temporal state carries over
+    redactor_.setKeepVisible(options_.keep_visible);
     const RedactedFrame redacted = redactor_.redact(Frame(bgr, 0));
     counts_.add(redacted);
     writeImage(redacted.toMat(), output);
@@ -150,10 +151,13 @@ class BlurJob {
     long index = 0;
     cv::Mat bgr;
     redactor_.reset();
+    redactor_.setKeepVisible(options_.keep_visible);
+    long kept_visible = 0;
     while (capture.read(bgr)) {
       const auto timestamp_us = static_cast<std::int64_t>(index * 1e6 / fps);
       const RedactedFrame redacted = redactor_.redact(Frame(bgr, timestamp_us));
       counts_.add(redacted);
+      if (redacted.info().reasons & kReasonKeepVisibleActive) ++kept_visible;
       if (!writer.isOpened()) openWriter(writer, out.tempPath(), fps, bgr.size());
       writer.write(redacted.toMat());
       writeMask(bgr, std::to_string(index));
@@ -163,6 +167,9 @@ class BlurJob {
       }
     }
     if (index == 0) throw BlurFailure(kExitBadInput, options_.input.string() + ": no frames");
+    if (options_.keep_visible) {
+      progress("keep-visible zone shown unredacted in " + std::to_string(kept_visible) + " frames");
+    }
     writer.release();
     out.commit();
   }

@@ -8,6 +8,9 @@
 
 #include "avatar.h"
 #include "face_stage.h"
+#include "model_registry.h"
+#include "veil/body_zones.h"
+#include "veil/pose_landmarker.h"
 #include "mask_check.h"
 #include "patient_isolation.h"
 #include "redaction_fill.h"
@@ -53,6 +56,7 @@ struct Redactor::State {
   PatientIsolator isolator;
   RevealHysteresis hysteresis;
   std::unique_ptr<FaceStage> faces;
+  std::unique_ptr<PoseLandmarker> pose;
   std::optional<std::int64_t> last_presence_us;  // last frame with a face on the patient
 
   explicit State(RedactorOptions o)
@@ -112,7 +116,53 @@ struct Redactor::State {
     return result;
   }
 
+  // Experimental private-regions mode: pose landmarks place chest, pelvis and buttocks zones on
+  // the patient; an untrusted pose hides the whole torso-to-thigh area; no person hides it all.
+  // Zones are hidden whole (not cut to the person mask): the mask's edge is where it errs.
+  RedactedFrame redactPrivateRegions(const Frame& frame, RedactionInfo info) {
+    const cv::Mat& bgr = frame.bgr();
+    auto hideAll = [&](std::uint32_t reasons) {
+      info.state = RedactionState::kFull;
+      info.reasons = reasons;
+      return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
+    };
+    if (!pose) return hideAll(kReasonModelUnavailable);
+    std::uint32_t reasons = kReasonNone;
+    const Inference inference = segmentWithLadder(bgr, reasons);
+    if (inference.failure != kReasonNone) {
+      ++consecutive_failures;
+      return hideAll(reasons | inference.failure);
+    }
+    consecutive_failures = 0;
+    cv::Mat foreground;
+    cv::compare(inference.probability, kPersonThreshold, foreground, cv::CMP_GE);
+    const auto patient = isolator.isolate(foreground, faces ? faces->mainFaceCentre() : std::nullopt);
+    if (!patient) return hideAll(reasons | kReasonNoPerson);
+    const cv::Rect person_box = cv::boundingRect(*patient);
+    BodyZones zones;
+    try {
+      zones = computeBodyZones(pose->estimate(bgr, person_box), person_box, bgr.size());
+    } catch (const std::exception&) {
+      return hideAll(reasons | kReasonInferenceFailed);
+    }
+    if (zones.uncertain) reasons |= kReasonPoseUncertain;
+    cv::Mat shown(bgr.size(), CV_8U, cv::Scalar(255));
+    shown.setTo(0, zones.mask);
+    shown = hysteresis.update(shown);
+    cv::Mat alpha = visibilityAlpha(shown, marginPx(bgr.cols));
+    applyKeepVisible(alpha, frame.timestampUs(), reasons);
+    info.state = on_fallback ? RedactionState::kDegraded : RedactionState::kNormal;
+    info.reasons = reasons;
+    return RedactedFrame(composeVisible(bgr, alpha), info);
+  }
+
   void loadFaces() {
+    try {
+      // The full model: the lite one invents bodies inside face close-ups (tests/unit).
+      pose = std::make_unique<PoseLandmarker>(PoseModel::kFull, resolveModelsDir(options.models_dir));
+    } catch (const std::exception& e) {
+      if (model_error.empty()) model_error = e.what();
+    }
     try {
       faces = std::make_unique<FaceStage>(options.models_dir);
     } catch (const std::exception& e) {
@@ -214,12 +264,9 @@ RedactedFrame Redactor::redact(const Frame& frame) {
     return hideAll(kReasonBadFrame, sized ? bgr.size() : s.last_size);
   }
   s.last_size = bgr.size();
-  if (mode == Mode::kPrivateRegions) {
-    // Body zones are not wired into this build yet: hide everything rather than guess.
-    return hideAll(kReasonModelUnavailable, bgr.size());
-  }
   const bool hides_faces = mode == Mode::kFace || mode == Mode::kBackgroundAndFace;
   const bool shows_only_patient = mode == Mode::kBackground || mode == Mode::kBackgroundAndFace;
+  if (mode == Mode::kPrivateRegions) return s.redactPrivateRegions(frame, info);
 
   // Faces: hidden in the face modes, and the proof that a person is there in the others (the
   // selfie model alone marks furniture and animals as people when nobody is in view).

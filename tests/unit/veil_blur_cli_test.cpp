@@ -204,3 +204,49 @@ TEST_F(VeilBlurCli, UnwritableOutputFailsWithoutLeavingFiles) {
 
 }  // namespace
 }  // namespace veil
+
+namespace veil {
+namespace {
+
+TEST_F(VeilBlurCli, KeepVisibleShowsTheZoneOnlyForItsTime) {
+  // Image: time 0, so the zone (background, top left) is shown exactly.
+  const CommandResult image = run(blur("--mode background --keep-visible 10,10,120,80,5 " +
+                                       frame("megamind_05.png") + " " + at("kept.png")));
+  ASSERT_EQ(image.exit_code, 0) << image.output;
+  const cv::Mat input = test::readImage(test::referenceDir() / "frames-360p" / "megamind_05.png");
+  const cv::Mat output = test::readImage(dir_ / "kept.png");
+  const cv::Rect zone(10, 10, 120, 80);
+  EXPECT_EQ(cv::norm(input(zone), output(zone), cv::NORM_INF), 0);
+  EXPECT_NE(cv::norm(input(cv::Rect(10, 200, 120, 80)), output(cv::Rect(10, 200, 120, 80)),
+                     cv::NORM_INF), 0);  // outside the zone: hidden as usual
+
+  // Video at 25 fps with a zone for 1 s: at most the first 26 frames (t <= 1 s) carry it (fewer
+  // if one of them is hidden whole), and the run says how many.
+  ASSERT_EQ(run("ffmpeg -v error -y -i /usr/share/doc/opencv-doc/examples/data/Megamind.avi -t 2 "
+                "-r 25 -c:v libvpx " + at("in.webm")).exit_code, 0);
+  const CommandResult video = run(blur("--mode background --keep-visible 10,10,120,80,1 " +
+                                       at("in.webm") + " " + at("out.webm")));
+  ASSERT_EQ(video.exit_code, 0) << video.output;
+  const auto at_count = video.output.find("shown unredacted in ");
+  ASSERT_NE(at_count, std::string::npos) << video.output;
+  const int kept = std::stoi(video.output.substr(at_count + 20));
+  EXPECT_GE(kept, 20);
+  EXPECT_LE(kept, 26);
+
+  EXPECT_EQ(run(blur("--mode background --keep-visible 1,2,3 " + frame("messi5.png") + " " +
+                     at("x.png"))).exit_code, 2);
+  EXPECT_EQ(run(blur("--mode background --keep-visible 1,2,3,4,9999 " + frame("messi5.png") +
+                     " " + at("x.png"))).exit_code, 2);
+}
+
+TEST_F(VeilBlurCli, EveryModeRunsOnAnImage) {
+  for (const char* mode : {"background", "face", "background+face", "voice-only", "private-regions"}) {
+    const CommandResult r = run(blur(std::string("--mode ") + mode + " " + frame("messi5.png") + " " +
+                                     at(std::string(mode) + ".png")));
+    EXPECT_EQ(r.exit_code, 0) << mode << ": " << r.output;
+    EXPECT_TRUE(fs::exists(dir_ / (std::string(mode) + ".png"))) << mode;
+  }
+}
+
+}  // namespace
+}  // namespace veil
