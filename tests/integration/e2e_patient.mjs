@@ -176,8 +176,37 @@ const pageProbes = () => {
   window.e2e = probe;
 };
 
+// Test instrumentation: keeps the page's RTCPeerConnections reachable so a test can read their
+// stats (the viewer keeps its own in a closure).
+const recordPeerConnections = () => {
+  const Original = window.RTCPeerConnection;
+  window.e2ePeerConnections = [];
+  window.RTCPeerConnection = function RecordedPeerConnection(...args) {
+    const connection = new Original(...args);
+    window.e2ePeerConnections.push(connection);
+    return connection;
+  };
+  window.RTCPeerConnection.prototype = Original.prototype;
+};
+
+// The mime type of the video the viewer is decoding (e.g. "video/H264").
+export function receivedVideoCodec(page) {
+  return page.evaluate(async () => {
+    for (const connection of window.e2ePeerConnections || []) {
+      const stats = await connection.getStats();
+      for (const report of stats.values()) {
+        if (report.type === 'inbound-rtp' && report.kind === 'video' && report.codecId) {
+          return stats.get(report.codecId).mimeType;
+        }
+      }
+    }
+    return null;
+  });
+}
+
 export async function openViewer(browser, url) {
   const page = await browser.context.newPage();
+  await page.addInitScript(recordPeerConnections);
   await page.goto(url);
   await waitFor(() => page.evaluate(() => window.veilViewer && window.veilViewer.phase === 'live'),
     { attempts: 150, intervalMs: 200, what: 'viewer live' });
