@@ -127,6 +127,29 @@ test('both directions of audio and video decode in Chromium', async () => {
   }, { attempts: 150, what: 'clinician video+audio decoded on the patient side' });
 });
 
+test('a second admitted patient cannot replace the patient feed', async () => {
+  // The clinician issues another invite and admits whoever redeems it (e.g. a leaked link).
+  const created = await app.evaluate(async (cid) => (await fetch(
+    `/api/v1/consultations/${cid}/invite`, { method: 'POST' })).json(), consultation);
+  const other = await (await fetch(`${stack.origin}/api/v1/invites/redeem`, { method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ invite: created.invite }) })).json();
+  const admitted = await app.evaluate(async ([cid, participant]) => (await fetch(
+    `/api/v1/consultations/${cid}/participants/${participant}/admit`, { method: 'POST' })).status,
+  [consultation, other.participant]);
+  assert.equal(admitted, 204);
+  const sdp = 'v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
+  const reply = await fetch(`${stack.origin}/api/v1/consultations/${consultation}/whip`, {
+    method: 'POST', headers: { Authorization: `Bearer ${other.token}`,
+      'Content-Type': 'application/sdp' }, body: sdp });
+  assert.equal(reply.status, 409);
+  assert.equal((await reply.json()).error, 'publisher_conflict');
+  // The real patient's feed keeps flowing to the clinician.
+  const before = (await app.evaluate(() => window.veilApp.report())).subscriber.framesDecoded;
+  await waitFor(async () => (await app.evaluate(() => window.veilApp.report()))
+    .subscriber.framesDecoded > before + 10, { what: 'the original feed continues' });
+});
+
 test('the device-reported mode and the fallback banner reach the clinician', async () => {
   await waitFor(() => app.evaluate(() => window.veilApp.messages > 3), { what: 'state messages' });
   assert.equal(await app.textContent('#mode'), 'Background hidden');
