@@ -4,7 +4,7 @@
 // the only peer the relay may reach is Janus's media address. Both directions must decode.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, waitFor } from './lib/stack.mjs';
+import { startStack, waitFor, sleep, cpuTicks } from './lib/stack.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { patientRedeem, patientStatus, patientPublish, patientSubscribe,
   patientReport } from './lib/patient-page.mjs';
@@ -75,6 +75,15 @@ test('a relay-only consultation through coturn carries audio and video both ways
     'patient publisher': patientSide.publisher, 'patient subscriber': patientSide.subscriber })) {
     assert.equal(report.localCandidateType, 'relay', `${name} uses a TURN relay candidate`);
   }
+  // CPU of the relay and the SFU while both directions flow through TURN (% of one core).
+  const pids = stack.pids();
+  const before = { coturn: cpuTicks(pids.coturn), janus: cpuTicks(pids.janus), at: Date.now() };
+  await sleep(5000);
+  const seconds = (Date.now() - before.at) / 1000;
+  console.log('# CPU, relay-only consultation (% of one core)\n| part | CPU % |\n|---|---|');
+  console.log(`| coturn | ${((cpuTicks(pids.coturn) - before.coturn) / seconds).toFixed(1)} |`);
+  console.log(`| Janus | ${((cpuTicks(pids.janus) - before.janus) / seconds).toFixed(1)} |`);
+
   const events = stack.auditEvents();
   assert.ok(events.some((e) => e.event === 'turn.issue' && e.actor === redeemed.json.participant));
   assert.ok(!JSON.stringify(events).includes(turn.credential), 'no TURN credential in the audit log');

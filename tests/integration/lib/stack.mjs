@@ -93,17 +93,28 @@ export function processTree(pid) {
   return pids;
 }
 
-// utime + stime of a process tree in clock ticks (USER_HZ = 100 on Linux).
-export function cpuTicks(rootPid) {
-  let ticks = 0;
-  for (const pid of processTree(rootPid)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch (_) { /* exited */ }
+// utime + stime of one process in clock ticks (USER_HZ = 100 on Linux); 0 once it has exited.
+export function processTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch (_) {
+    return 0;
   }
-  return ticks;
+}
+
+// utime + stime of a process tree in clock ticks.
+export function cpuTicks(rootPid) {
+  return processTree(rootPid).reduce((sum, pid) => sum + processTicks(pid), 0);
+}
+
+// Busy and total jiffies of the whole machine (all cores), from /proc/stat.
+export function machineTicks() {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3] - fields[4], total };
 }
 
 export async function startStack({ demoConsultation, serverPort = 18080, janusPort = 8088,
