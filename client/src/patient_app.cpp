@@ -50,10 +50,12 @@ PatientApp::PatientApp(PatientOptions options)
       stdin_channel_(nullptr, &g_io_channel_unref) {
   send_.setStateCallback([this](const std::string& what) {
     logLine(what);
-    if (what.starts_with("error ")) {
+    // A broken pipeline or a dead connection ends the process with an error, so whatever runs it
+    // (the demo script, a supervisor) sees it; publishing again replaces the old feed.
+    if (what.starts_with("error ") || what == "connection-state failed") {
       g_idle_add(
           [](gpointer self) -> gboolean {
-            static_cast<PatientApp*>(self)->fail("send pipeline failed");
+            static_cast<PatientApp*>(self)->fail("send pipeline or connection failed");
             return G_SOURCE_REMOVE;
           },
           this);
