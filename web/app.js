@@ -5,7 +5,7 @@
 
 (() => {
   const POLL_MS = 2000;
-  const KEEPALIVE_MS = 15000;
+  const KEEPALIVE_MS = 5000;  // also how fast a vanished patient feed is noticed
   const STATS_MS = 2000;
   const MODE_NAMES = { background: 'Background hidden', face: 'Face hidden',
     'background+face': 'Background and face hidden', 'voice-only': 'Voice only',

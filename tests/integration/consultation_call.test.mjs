@@ -15,7 +15,7 @@ import { startStack, waitFor, sleep, cpuTicks, processTicks, processTree, machin
 import { launchBrowser } from './lib/browser.mjs';
 import { JanusProbe } from './lib/janus-probe.mjs';
 import { patientRedeem, patientStatus, patientPublish, patientSubscribe, patientReport,
-  patientSetState } from './lib/patient-page.mjs';
+  patientSetState, patientReconnect } from './lib/patient-page.mjs';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // the stack's self-signed demo certificate
 
@@ -195,6 +195,19 @@ test('a mode request from the clinician reaches the device over the data channel
   await app.keyboard.press('Enter');
   await waitFor(async () => (await patientReport(patient)).received
     .some((m) => m.request_mode === 'face'), { what: 'request_mode at the patient' });
+});
+
+test('the patient reconnects (refresh, new publish) and the clinician page recovers', async () => {
+  const subscriptions = await app.evaluate(() => window.veilApp.subscriptions);
+  const reconnected = await patientReconnect(patient);
+  assert.equal(reconnected.status, 201, JSON.stringify(reconnected));
+  await waitFor(async () => {
+    const view = await app.evaluate(async () => ({ subscriptions: window.veilApp.subscriptions,
+      report: await window.veilApp.report() }));
+    return view.subscriptions > subscriptions && view.report.subscriber?.framesDecoded > 10;
+  }, { attempts: 150, what: 'the clinician page resubscribed to the reconnected patient' });
+  // The same participant came back: no second admission was needed.
+  assert.equal((await patientStatus(patient)).json.state, 'admitted');
 });
 
 test('screenshot of the clinician app and CPU per consultation', async () => {

@@ -150,6 +150,25 @@ export async function patientReport(page) {
   });
 }
 
+// A reconnect as after a network change: refresh the credentials (rotation), drop the old
+// publisher connection without saying goodbye, publish again with the new token.
+export async function patientReconnect(page) {
+  const refreshed = await page.evaluate(async () => {
+    const p = window.veilPatient;
+    const response = await fetch('/api/v1/session/refresh', { method: 'POST', credentials: 'omit',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: p.creds.refresh_token }) });
+    const json = await response.json();
+    if (response.ok) p.creds = json;
+    clearInterval(p.stateTimer);
+    if (p.pub) { p.pub.pc.close(); for (const t of p.pub.media.getTracks()) t.stop(); }
+    p.pub = null;
+    return { status: response.status, json };
+  });
+  if (refreshed.status !== 200) return refreshed;
+  return patientPublish(page);
+}
+
 export async function patientSetState(page, state) {
   await page.evaluate((value) => { window.veilPatient.state = value; }, state);
 }
