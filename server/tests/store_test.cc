@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "password.h"
 #include "request_parsing.h"
 #include "turn.h"
@@ -51,12 +53,20 @@ TEST(Store, RevokingAParticipantRevokesItsIssuedTokens) {
   EXPECT_TRUE(store.IsRevoked("j2"));
 }
 
-TEST(Store, AuditChainDetectsADeletedRow) {
-  Store store(":memory:");
-  for (int i = 0; i < 3; ++i)
+TEST(Store, AuditLogIsAppendOnlyAndItsChainDetectsADeletedRow) {
+  const std::string path = ::testing::TempDir() + "veil-audit-test.db";
+  std::remove(path.c_str());
+  Store store(path);
+  for (int i = 0; i < 3; ++i) {
     store.Audit({"auth.login", "acct-1", "clinician", "", "ok", "", ""}, kNow + i);
+  }
   EXPECT_TRUE(store.AuditChainIntact());
   EXPECT_EQ(store.AuditLines().size(), 3u);
+  SqliteDb raw(path);  // someone with write access to the file
+  EXPECT_THROW(raw.Exec("UPDATE audit SET actor = 'acct-2' WHERE id = 2"), SqliteError);
+  raw.Exec("DELETE FROM audit WHERE id = 2");
+  EXPECT_FALSE(store.AuditChainIntact());
+  std::remove(path.c_str());
 }
 
 TEST(Password, ScryptHashVerifiesAndHasTheDocumentedFormat) {

@@ -4,6 +4,9 @@
 // the only peer the relay may reach is Janus's media address. Both directions must decode.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { startStack, waitFor, sleep, cpuTicks } from './lib/stack.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { patientRedeem, patientStatus, patientPublish, patientSubscribe,
@@ -28,6 +31,8 @@ after(async () => {
   await stack?.stop();
 });
 
+let issuedTurn;  // TURN credentials veil-server issued to the patient in the first test
+
 test('a relay-only consultation through coturn carries audio and video both ways', async () => {
   const app = await clinicianBrowser.context.newPage();
   await app.goto(`${stack.origin}/app?relay=1`);
@@ -45,6 +50,7 @@ test('a relay-only consultation through coturn carries audio and video both ways
   const redeemed = await patientRedeem(patient, { invite, relay: true });
   assert.equal(redeemed.status, 200);
   const turn = redeemed.json.turn;
+  issuedTurn = turn;
   assert.ok(turn, 'TURN credentials come with the session token');
   assert.match(turn.username, new RegExp(`^\\d+:${redeemed.json.participant}$`),
     'username is <expiry>:<participant id>, nothing else');
@@ -87,4 +93,35 @@ test('a relay-only consultation through coturn carries audio and video both ways
   const events = stack.auditEvents();
   assert.ok(events.some((e) => e.event === 'turn.issue' && e.actor === redeemed.json.participant));
   assert.ok(!JSON.stringify(events).includes(turn.credential), 'no TURN credential in the audit log');
+});
+
+test('the relay reaches the Janus address and nothing else (403 Forbidden IP)', async () => {
+  const janusAddress = process.env.VEIL_NETNS_ADDR;
+  const otherAddress = janusAddress.replace(/\.\d+$/, '.5');
+  execFileSync('ip', ['addr', 'add', `${otherAddress}/24`, 'dev', process.env.VEIL_NETNS_IF]);
+  const peers = [janusAddress, otherAddress, '127.0.0.1'].map((address) =>
+    spawn('turnutils_peer', ['-L', address, '-p', '3480'], { stdio: 'ignore' }));
+  try {
+    await sleep(500);
+    const secret = readFileSync(stack.turnSecretFile, 'utf8').trim();
+    const relay = (peer, user, password) => spawnSync('turnutils_uclient', ['-c', '-n', '5',
+      '-u', user, '-w', password, '-e', peer, '-r', '3480', '-p', '3478', janusAddress],
+    { timeout: 15000 }).stdout.toString();
+    // The credential veil-server issued (HMAC-SHA1 computed by the server) works toward Janus.
+    const toJanus = relay(janusAddress, issuedTurn.username, issuedTurn.credential);
+    assert.match(toJanus, /Total lost packets 0 \(0\.0+%\)/, toJanus.slice(-400));
+    // Fresh credentials (same scheme, computed here) cannot reach any other address.
+    for (const [i, peer] of [otherAddress, '127.0.0.1'].entries()) {
+      const user = `${Math.floor(Date.now() / 1000) + 300}:probe${i}`;
+      const password = createHmac('sha1', secret).update(user).digest('base64');
+      const output = relay(peer, user, password);
+      assert.match(output, /403 \(Forbidden IP\)/, `relay to ${peer}: ${output.slice(-400)}`);
+      assert.doesNotMatch(output, /Total lost packets 0 /);
+    }
+    // Wrong password: refused at allocation.
+    const refused = relay(janusAddress, `${Math.floor(Date.now() / 1000) + 300}:x`, 'bm90IGl0');
+    assert.doesNotMatch(refused, /Total lost packets 0 /);
+  } finally {
+    for (const peer of peers) peer.kill();
+  }
 });
