@@ -26,10 +26,16 @@ class FaceStage {
   void reset();
 
  private:
+  static constexpr int kTilesPerSide = 3;
+  static constexpr int kTileCount = kTilesPerSide * kTilesPerSide;
+  static cv::Rect tileRect(cv::Size frame, int index);
+
   FaceDetector short_range_;
   FaceDetector full_range_;
   FaceTracker tracker_;
   std::optional<cv::Point> main_face_centre_;
+  bool scanned_once_ = false;
+  int next_tile_ = 0;
 };
 
 // True when one of `faces` lies on the patient (the centre of its last detected box is inside
