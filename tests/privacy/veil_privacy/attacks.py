@@ -2,6 +2,7 @@
 used only to score them (and, for the crop OCR, to grant the attacker where to look)."""
 
 import dataclasses
+import hashlib
 
 import cv2
 import numpy as np
@@ -15,24 +16,44 @@ FACE_CASCADES = {
     "lbp-frontal-improved": "lbpcascades/lbpcascade_frontalface_improved.xml",
     "lbp-profile": "lbpcascades/lbpcascade_profileface.xml",
 }
+# Cascades that look for a frontal face: one of them alone, on a known face place, is a face.
+FRONTAL_CASCADES = ("haar-frontal-default", "haar-frontal-alt2", "lbp-frontal-improved")
+SAME_FACE_IOU = 0.3  # two boxes are the same face when their IoU exceeds this
+ON_KNOWN_FACE = 0.5  # a detection lies on a known face place when this share of it is inside
 EDGE_RING_PX = 16
 LOST_DIFFERENCE = 25  # grey levels of local mean difference: the pixel no longer shows the patient
 
 
 @dataclasses.dataclass
 class Plan:
-    """How much of the material each attack sees (reduced for CI, full for the report)."""
+    """How much of the material each attack sees (reduced for CI, full for the report).
+
+    Frame steps count frames of the clip as redacted (after `clip_step` subsampling). Every
+    attack runs in both plans; the reduced one shows each of them fewer frames."""
+    clip_step: int  # keep every clip_step-th generated frame (same material, fewer frames)
     ocr_frame_step: int
     deconv_frames_per_clip: int
     deconv_sigmas: tuple
-    face_frame_step: int
+    face_frame_step: int  # face detection at frames offset, offset + step, ...
+    face_frame_offset: int
     edge_frame_step: int
+    # Clips on which the positive control's costly attacks (cascades, deconvolution OCR) and
+    # the face-mode runs look; None = every clip. The stills always get every attack.
+    costly_clips: tuple = None
 
 
-REDUCED = Plan(ocr_frame_step=10, deconv_frames_per_clip=2, deconv_sigmas=(1.5, 3.0),
-               face_frame_step=25, edge_frame_step=5)
-FULL = Plan(ocr_frame_step=4, deconv_frames_per_clip=6, deconv_sigmas=(1.0, 1.5, 2.0, 3.0, 5.0),
-            face_frame_step=4, edge_frame_step=2)
+# Reduced: 50 of the 100 generated frames per clip; the single face frame (12, i.e. generated
+# frame 24) shows the bystander's face beside the patient, not hidden behind her head.
+REDUCED = Plan(clip_step=2, ocr_frame_step=8, deconv_frames_per_clip=1,
+               deconv_sigmas=(1.5, 3.0), face_frame_step=50, face_frame_offset=12,
+               edge_frame_step=2, costly_clips=("bystander",))
+FULL = Plan(clip_step=1, ocr_frame_step=4, deconv_frames_per_clip=6,
+            deconv_sigmas=(1.0, 1.5, 2.0, 3.0, 5.0), face_frame_step=12, face_frame_offset=6,
+            edge_frame_step=2)
+
+
+def face_frames(count, plan):
+    return list(range(min(plan.face_frame_offset, count - 1), count, plan.face_frame_step))
 
 
 # ---------------------------------------------------------------- text
@@ -45,8 +66,9 @@ def ocr_attack(sample_name, images, codes, plan, variant_prefix=""):
     """OCR on the frames as sent and on deconvolved versions; returns rows for the report."""
     rows = [{"sample": sample_name, "attack": variant_prefix + "frames", "images": len(images),
              "recovered": codes_read(images, codes)}]
-    picks = np.linspace(0, len(images) - 1, num=min(len(images), plan.deconv_frames_per_clip),
-                        dtype=int) if len(images) > 1 else [0]
+    # Centres of equal stretches of the clip (not frame 0, which may still be fully hidden).
+    count = min(len(images), plan.deconv_frames_per_clip)
+    picks = [int((k + 0.5) * len(images) / count) for k in range(count)]
     deblurred = {}
     for index in sorted(set(int(i) for i in picks)):
         for name, image in deconv.variants(images[index], plan.deconv_sigmas):
@@ -151,6 +173,7 @@ def bystander_attack(clip, frames):
 
 # ---------------------------------------------------------------- faces
 _CASCADES = {}
+_DETECTIONS = {}  # image digest -> detections: the same pixels are never scanned twice
 
 
 def _cascade(name):
@@ -161,6 +184,13 @@ def _cascade(name):
 
 def detect_faces(image):
     """Every stock OpenCV cascade, at 1x and 2x, on equalised grey: [(cascade, rect)]."""
+    key = hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest() + str(image.shape)
+    if key not in _DETECTIONS:
+        _DETECTIONS[key] = _detect_faces(image)
+    return list(_DETECTIONS[key])
+
+
+def _detect_faces(image):
     grey_image = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
     found = []
     for scale in (1, 2):
@@ -180,6 +210,54 @@ def attacker_faces(image, allowed):
         if allowed is None or allowed[cy, cx] == 0:
             hits.append((name, (x, y, w, h)))
     return hits
+
+
+def iou(a, b):
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = min(ax + aw, bx + bw) - max(ax, bx)
+    h = min(ay + ah, by + bh) - max(ay, by)
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / float(aw * ah + bw * bh - inter)
+
+
+def inside_share(rect, place):
+    """Share of `rect`'s area that lies inside `place`."""
+    x, y, w, h = rect
+    px, py, pw, ph = place
+    iw = min(x + w, px + pw) - max(x, px)
+    ih = min(y + h, py + ph) - max(y, py)
+    return max(iw, 0) * max(ih, 0) / float(w * h)
+
+
+def input_faces(image, known_places):
+    """Faces of the INPUT frame, by the attacker's own cascades: places where two different
+    cascades agree (IoU > 0.3), plus any single frontal-cascade detection lying on a face place
+    the material knows (the patient's and bystander's hand-drawn face boxes, the poster and
+    the family photo). Returns [(cascade, rect, why)]."""
+    found = detect_faces(image)
+    faces = []
+    for name, rect in found:
+        if any(other != name and iou(rect, box) > SAME_FACE_IOU for other, box in found):
+            faces.append((name, rect, "cascades agree"))
+        elif name in FRONTAL_CASCADES and any(inside_share(rect, place) >= ON_KNOWN_FACE
+                                              for place in known_places):
+            faces.append((name, rect, "frontal on known face"))
+    return faces
+
+
+def face_mode_hits(output, faces_in):
+    """Face-mode attack: every detection on the redacted frame, split into leaks (IoU > 0.3 with
+    a face of the input) and false positives (hands, lamps, fabric). Returns (leaks, others)."""
+    leaks, others = [], []
+    for name, rect in detect_faces(output):
+        if any(iou(rect, face) > SAME_FACE_IOU for _, face, _ in faces_in):
+            leaks.append((name, rect))
+        else:
+            others.append((name, rect))
+    return leaks, others
 
 
 def allowed_face_zone(patient):

@@ -37,6 +37,9 @@ class Still:
     ignore: np.ndarray  # uint8 255 = neither patient nor background (held objects)
     codes: list
     faces: list  # rects of faces printed in the background (poster, family photo)
+    # Known face places (x, y, w, h): the patient's hand-drawn face box and the printed pictures
+    # that carry faces (poster, family photo). Scores the face-mode attack; never shown to it.
+    face_truth: list
 
 
 @dataclasses.dataclass
@@ -51,6 +54,7 @@ class Clip:
     faces: list
     shifts: list  # per frame (dx, dy) camera shift applied to the whole scene (jitter clip)
     room: np.ndarray  # the unshifted true background
+    face_truth: list  # per frame: known face places (patient, bystander, poster, photo)
 
 
 def random_code(rng):
@@ -115,6 +119,7 @@ def room_background(rng):
     room = sources.cover_crop(sources.read_source("rubberwhale1"), WIDTH, HEIGHT)
     room = cv2.convertScaleAbs(room, alpha=0.85, beta=20)
     faces = []
+    pictures = []  # printed pictures carrying faces: known face places
     # Poster: a second face (reference frame megamind_08 from opencv-doc's Megamind.avi, a face
     # every stock cascade finds), top left.
     poster_src = cv2.imread(str(sources.REFERENCE_FRAMES / "megamind_08.png"), cv2.IMREAD_COLOR)
@@ -122,11 +127,13 @@ def room_background(rng):
         raise sources.MissingSource("reference frame megamind_08.png missing")
     poster = _framed(poster_src[60:300, 170:470], 140, 112, (40, 40, 40))
     room[14:14 + poster.shape[0], 16:16 + poster.shape[1]] = poster
+    pictures.append((16, 14, poster.shape[1], poster.shape[0]))
     # Family photo: two real people (opencv-doc basketball1), framed, top right.
     family_src = sources.read_source("basketball1")
     family = _framed(family_src[30:230, 0:260], 130, 100, (30, 60, 110))
     fx, fy = WIDTH - 16 - family.shape[1], 18
     room[fy:fy + family.shape[0], fx:fx + family.shape[1]] = family
+    pictures.append((fx, fy, family.shape[1], family.shape[0]))
     faces += detect_faces_rects(room, (16, 14, poster.shape[1], poster.shape[0]))
     faces += detect_faces_rects(room, (fx, fy, family.shape[1], family.shape[0]))
     codes = []
@@ -151,7 +158,7 @@ def room_background(rng):
     free = np.zeros((HEIGHT, WIDTH), np.uint8)
     free[130:HEIGHT - 10, 236:WIDTH - 240] = 255
     codes += place_codes(room, free, rng, 1, caps=(16, 22), avoid_margin=4)
-    return room, codes, faces
+    return room, codes, faces, pictures
 
 
 _FACE_CASCADE = None
@@ -169,6 +176,19 @@ def detect_faces_rects(image, region):
     return [(int(fx + x), int(fy + y), int(fw), int(fh)) for fx, fy, fw, fh in found]
 
 
+@dataclasses.dataclass
+class Cutout:
+    picture: np.ndarray
+    alpha: np.ndarray  # float32 0..1
+    face: tuple  # hand-drawn face box in cutout pixels
+
+
+def _scaled_rect(rect, scale, origin=(0, 0)):
+    x, y, w, h = rect
+    return (round((x - origin[0]) * scale), round((y - origin[1]) * scale), round(w * scale),
+            round(h * scale))
+
+
 def patient_cutout():
     """The astronaut (imageio) head and shoulders, webcam framing, with GrabCut/polygon alpha."""
     image = sources.read_source("astronaut")
@@ -178,8 +198,9 @@ def patient_cutout():
     picture = image[rows]
     scale = 320.0 / picture.shape[0]
     size = (round(picture.shape[1] * scale), round(picture.shape[0] * scale))
-    return (cv2.resize(picture, size, interpolation=cv2.INTER_AREA),
-            cv2.resize(alpha, size, interpolation=cv2.INTER_AREA))
+    return Cutout(cv2.resize(picture, size, interpolation=cv2.INTER_AREA),
+                  cv2.resize(alpha, size, interpolation=cv2.INTER_AREA),
+                  _scaled_rect(sources.face_box("astronaut"), scale))
 
 
 def bystander_cutout():
@@ -192,8 +213,9 @@ def bystander_cutout():
     picture = image[box]
     scale = 250.0 / picture.shape[0]
     size = (round(picture.shape[1] * scale), round(picture.shape[0] * scale))
-    return (cv2.resize(picture, size, interpolation=cv2.INTER_AREA),
-            cv2.resize(alpha, size, interpolation=cv2.INTER_AREA))
+    return Cutout(cv2.resize(picture, size, interpolation=cv2.INTER_AREA),
+                  cv2.resize(alpha, size, interpolation=cv2.INTER_AREA),
+                  _scaled_rect(sources.face_box("messi5"), scale, (xs.min(), ys.min())))
 
 
 def paste(canvas, alpha_canvas, picture, alpha, x, y):
@@ -232,7 +254,9 @@ def real_stills(rng):
         codes = place_codes(image, free, rng, 1)
         faces = [f for f in detect_faces_rects(image, (0, 0, WIDTH, HEIGHT))
                  if not _overlaps_mask(f, patient)]
-        stills.append(Still(f"real_{name}", "real", image, patient, ignored, codes, faces))
+        face = sources.cover_crop_rect(sources.face_box(name), source.shape, WIDTH, HEIGHT)
+        stills.append(Still(f"real_{name}", "real", image, patient, ignored, codes, faces,
+                            [face]))
     return stills
 
 
@@ -241,13 +265,23 @@ def _overlaps_mask(rect, mask):
     return np.count_nonzero(mask[y:y + h, x:x + w]) > 0.2 * w * h
 
 
-def composite_still(room, codes, faces, cutout, x):
-    picture, alpha = cutout
+def _moved(rect, dx, dy):
+    x, y, w, h = rect
+    return (int(round(x + dx)), int(round(y + dy)), w, h)
+
+
+def _on_screen(rect):
+    x, y, w, h = rect
+    return x + w > 0 and y + h > 0 and x < WIDTH and y < HEIGHT
+
+
+def composite_still(room, cutout, x):
+    """Returns (image, patient mask, patient face box)."""
     image = room.copy()
     alpha_canvas = np.zeros((HEIGHT, WIDTH), np.float32)
-    paste(image, alpha_canvas, picture, alpha, x, HEIGHT - alpha.shape[0])
-    patient = _binary(alpha_canvas)
-    return image, patient
+    y = HEIGHT - cutout.alpha.shape[0]
+    paste(image, alpha_canvas, cutout.picture, cutout.alpha, x, y)
+    return image, _binary(alpha_canvas), _moved(cutout.face, x, y)
 
 
 def _smooth_walk(rng, count, amplitude):
@@ -260,30 +294,35 @@ def _smooth_walk(rng, count, amplitude):
     return path * (amplitude / max(1e-6, np.abs(path).max()))
 
 
-def make_clip(name, room, codes, faces, cutout, seconds, fps, rng, motion, bystander=None,
-              jitter_px=0.0):
-    picture, alpha = cutout
+def make_clip(name, room, codes, faces, pictures, cutout, seconds, fps, rng, motion,
+              bystander=None, jitter_px=0.0):
+    picture, alpha = cutout.picture, cutout.alpha
     count = int(seconds * fps)
     shifts = _smooth_walk(rng, count, jitter_px) if jitter_px > 0 else np.zeros((count, 2))
-    frames, patients, backgrounds, bystanders = [], [], [], []
+    frames, patients, backgrounds, bystanders, face_truth = [], [], [], [], []
     for index in range(count):
         t = index / count
         image = room.copy()
         hidden_alpha = np.zeros((HEIGHT, WIDTH), np.float32)
         by_alpha = np.zeros((HEIGHT, WIDTH), np.float32)
+        known_faces = list(pictures)
         if bystander is not None:
-            by_picture, by_mask = bystander
+            by_picture, by_mask = bystander.picture, bystander.alpha
             bx = int(round(WIDTH + 20 - t * (WIDTH + by_mask.shape[1] + 40)))
             by = HEIGHT - by_mask.shape[0] - 40 + int(round(4 * abs(np.sin(2 * np.pi * 4 * t))))
             paste(image, by_alpha, by_picture, by_mask, bx, by)
+            known_faces.append(_moved(bystander.face, bx, by))
         if motion == "across":
             px = int(round((WIDTH - alpha.shape[1]) / 2 + 230 * np.sin(2 * np.pi * t)))
         else:
             px = int(round((WIDTH - alpha.shape[1]) / 2 + 12 * np.sin(2 * np.pi * 0.7 * t)))
         py = HEIGHT - alpha.shape[0] + int(round(3 * np.sin(2 * np.pi * 1.3 * t)))
         paste(image, hidden_alpha, picture, alpha, px, py + 6)
+        known_faces.append(_moved(cutout.face, px, py + 6))
         background = room
         dx, dy = shifts[index]
+        face_truth.append([_moved(rect, dx, dy) for rect in known_faces
+                           if _on_screen(_moved(rect, dx, dy))])
         if jitter_px > 0:
             warp = np.float32([[1, 0, dx], [0, 1, dy]])
             image = cv2.warpAffine(image, warp, (WIDTH, HEIGHT), flags=cv2.INTER_CUBIC,
@@ -302,7 +341,21 @@ def make_clip(name, room, codes, faces, cutout, seconds, fps, rng, motion, bysta
         else:
             bystanders.append(None)
     return Clip(name, fps, frames, patients, backgrounds, bystanders, codes, faces,
-                [tuple(float(v) for v in s) for s in shifts], room)
+                [tuple(float(v) for v in s) for s in shifts], room, face_truth)
+
+
+def subsample(clip, step):
+    """Every `step`-th frame of `clip` (the reduced CI run): the same material, fewer frames."""
+    if step <= 1:
+        return clip
+
+    def pick(values):
+        return values[::step]
+
+    return dataclasses.replace(
+        clip, fps=clip.fps / step, frames=pick(clip.frames), patient=pick(clip.patient),
+        background=pick(clip.background), bystander=pick(clip.bystander),
+        shifts=pick(clip.shifts), face_truth=pick(clip.face_truth))
 
 
 @dataclasses.dataclass
@@ -312,20 +365,21 @@ class Material:
     room: np.ndarray
 
 
-def generate(seed, seconds, fps):
+def generate(seed, seconds, fps, clip_step=1):
+    """The evaluation material. `clip_step` > 1 keeps every clip_step-th frame of each clip
+    after generating all of them, so the reduced run attacks a subset of the very same frames."""
     rng = np.random.default_rng(seed)
-    room, room_codes, room_faces = room_background(rng)
+    room, room_codes, room_faces, pictures = room_background(rng)
     patient = patient_cutout()
     stills = real_stills(rng)
-    for label, x in (("left", 10), ("centre", (WIDTH - patient[1].shape[1]) // 2)):
-        image, mask = composite_still(room, room_codes, room_faces, patient, x)
+    for label, x in (("left", 10), ("centre", (WIDTH - patient.alpha.shape[1]) // 2)):
+        image, mask, face = composite_still(room, patient, x)
         stills.append(Still(f"composite_{label}", "composite", image, mask,
-                            np.zeros_like(mask), room_codes, room_faces))
+                            np.zeros_like(mask), room_codes, room_faces, pictures + [face]))
+    common = (room, room_codes, room_faces, pictures, patient, seconds, fps, rng)
     clips = [
-        make_clip("walk", room, room_codes, room_faces, patient, seconds, fps, rng, "across"),
-        make_clip("jitter", room, room_codes, room_faces, patient, seconds, fps, rng, "still",
-                  jitter_px=1.6),
-        make_clip("bystander", room, room_codes, room_faces, patient, seconds, fps, rng, "still",
-                  bystander=bystander_cutout()),
+        make_clip("walk", *common, "across"),
+        make_clip("jitter", *common, "still", jitter_px=1.6),
+        make_clip("bystander", *common, "still", bystander=bystander_cutout()),
     ]
-    return Material(stills, clips, room)
+    return Material(stills, [subsample(clip, clip_step) for clip in clips], room)

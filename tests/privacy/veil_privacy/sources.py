@@ -62,6 +62,21 @@ def load_polygons(name):
     return tuple(spec["size"]), person, ignore
 
 
+def face_box(name):
+    """The person's face (x, y, w, h) in source pixels, hand-drawn from forehead to chin."""
+    with open(GROUND_TRUTH_DIR / f"{name}.json", encoding="utf-8") as handle:
+        return tuple(int(v) for v in json.load(handle)["face"])
+
+
+def cover_crop_rect(rect, source_shape, width, height):
+    """Where `rect` (source pixels) lands after cover_crop to width x height."""
+    scale = max(width / source_shape[1], height / source_shape[0])
+    left = (round(source_shape[1] * scale) - width) // 2
+    top = (round(source_shape[0] * scale) - height) // 2
+    x, y, w, h = rect
+    return (round(x * scale) - left, round(y * scale) - top, round(w * scale), round(h * scale))
+
+
 def _fill(shape, polygons):
     mask = np.zeros(shape, np.uint8)
     for polygon in polygons:
