@@ -462,7 +462,7 @@ void ApiServer::RegisterMediaRoutes() {
   http.Post(ApiPath(std::string("/subscribe/") + kId + "/answer"),
             [this, media_caller](const httplib::Request& req, httplib::Response& res) {
               Guard(res, [&] {
-                media_caller(req);
+                const Caller caller = media_caller(req);
                 if (!HasContentType(req, "application/sdp")) {
                   throw ApiError(415, "unsupported_media_type",
                                  "send the answer as application/sdp");
@@ -470,17 +470,17 @@ void ApiServer::RegisterMediaRoutes() {
                 if (!LooksLikeSdp(req.body)) {
                   throw ApiError(400, "bad_request", "the body is not an SDP answer");
                 }
-                services_.consultations.sfu().AnswerSubscription(req.matches[1].str(),
-                                                                 req.matches[2].str(), req.body);
+                services_.consultations.sfu().AnswerSubscription(
+                    req.matches[1].str(), caller.claims.subject, req.matches[2].str(), req.body);
                 res.status = 204;
               });
             });
   http.Post(ApiPath(std::string("/subscribe/") + kId + "/keepalive"),
             [this, media_caller](const httplib::Request& req, httplib::Response& res) {
               Guard(res, [&] {
-                media_caller(req);
+                const Caller caller = media_caller(req);
                 const bool publishing = services_.consultations.sfu().KeepSubscriptionAlive(
-                    req.matches[1].str(), req.matches[2].str());
+                    req.matches[1].str(), caller.claims.subject, req.matches[2].str());
                 SendJson(res, 200, {{"publisher", publishing}});
               });
             });
@@ -488,8 +488,8 @@ void ApiServer::RegisterMediaRoutes() {
               [this, media_caller](const httplib::Request& req, httplib::Response& res) {
                 Guard(res, [&] {
                   const Caller caller = media_caller(req);
-                  services_.consultations.sfu().Unsubscribe(req.matches[1].str(),
-                                                            req.matches[2].str());
+                  services_.consultations.sfu().Unsubscribe(
+                      req.matches[1].str(), caller.claims.subject, req.matches[2].str());
                   services_.consultations.AuditSubscriptionStop(caller);
                   res.status = 204;
                 });

@@ -58,6 +58,8 @@ void ConsultationService::Sweep() {
     EndConsultation(cid, "system", "max_duration");
   }
   store_.PurgeExpiredTokenIds(now);
+  const std::int64_t retention = config_.retention_days * 24 * 3600;
+  store_.Purge(now - retention, now - retention);
 }
 
 void ConsultationService::Deny(int status, const std::string& code, const std::string& message,

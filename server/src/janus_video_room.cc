@@ -307,14 +307,15 @@ SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id, Feed
   }
 }
 
-void JanusVideoRoom::AnswerSubscription(std::string_view consultation_id,
+void JanusVideoRoom::AnswerSubscription(std::string_view consultation_id, std::string_view owner,
                                         std::string_view subscription_id,
                                         std::string_view answer_sdp) {
   std::uint64_t handle = 0;
   {
     std::lock_guard lock(mutex_);
     const auto it = subscriptions_.find(std::string(subscription_id));
-    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id) {
+    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id ||
+        it->second.owner != owner) {
       throw SfuError(Kind::kNotFound, "no such subscription");
     }
     it->second.last_seen = std::chrono::steady_clock::now();
@@ -324,11 +325,12 @@ void JanusVideoRoom::AnswerSubscription(std::string_view consultation_id,
                       {{"type", "answer"}, {"sdp", std::string(answer_sdp)}, {"trickle", false}});
 }
 
-bool JanusVideoRoom::KeepSubscriptionAlive(std::string_view consultation_id,
+bool JanusVideoRoom::KeepSubscriptionAlive(std::string_view consultation_id, std::string_view owner,
                                            std::string_view subscription_id) {
   std::lock_guard lock(mutex_);
   const auto it = subscriptions_.find(std::string(subscription_id));
-  if (it == subscriptions_.end() || it->second.consultation_id != consultation_id) {
+  if (it == subscriptions_.end() || it->second.consultation_id != consultation_id ||
+      it->second.owner != owner) {
     throw SfuError(Kind::kNotFound, "no such subscription");
   }
   it->second.last_seen = std::chrono::steady_clock::now();
@@ -340,13 +342,14 @@ bool JanusVideoRoom::KeepSubscriptionAlive(std::string_view consultation_id,
   return false;
 }
 
-void JanusVideoRoom::Unsubscribe(std::string_view consultation_id,
+void JanusVideoRoom::Unsubscribe(std::string_view consultation_id, std::string_view owner,
                                  std::string_view subscription_id) {
   std::uint64_t handle = 0;
   {
     std::lock_guard lock(mutex_);
     const auto it = subscriptions_.find(std::string(subscription_id));
-    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id) {
+    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id ||
+        it->second.owner != owner) {
       throw SfuError(Kind::kNotFound, "no such subscription");
     }
     handle = it->second.handle;

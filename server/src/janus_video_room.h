@@ -37,11 +37,12 @@ class JanusVideoRoom final : public Sfu {
   bool IsPublishing(std::string_view consultation_id, FeedSlot slot) override;
   SubscribeResult Subscribe(std::string_view consultation_id, FeedSlot feed,
                             std::string_view owner) override;
-  void AnswerSubscription(std::string_view consultation_id, std::string_view subscription_id,
-                          std::string_view answer_sdp) override;
-  bool KeepSubscriptionAlive(std::string_view consultation_id,
+  void AnswerSubscription(std::string_view consultation_id, std::string_view owner,
+                          std::string_view subscription_id, std::string_view answer_sdp) override;
+  bool KeepSubscriptionAlive(std::string_view consultation_id, std::string_view owner,
                              std::string_view subscription_id) override;
-  void Unsubscribe(std::string_view consultation_id, std::string_view subscription_id) override;
+  void Unsubscribe(std::string_view consultation_id, std::string_view owner,
+                   std::string_view subscription_id) override;
   bool Healthy() override;
 
  private:

@@ -35,7 +35,8 @@ constexpr const char* kUsage =
     "              --tls-self-signed-dir DIR)] --janus URL --janus-admin-key-file FILE\n"
     "              --secret-file FILE --web-dir DIR [--db FILE] [--public-origin URL]\n"
     "              [--token-key-dir DIR] [--auth local|proxy --proxy-listen ADDR:PORT]\n"
-    "              [--turn-secret-file FILE --turn-url URL[,URL]] [--demo-consultation ID]\n"
+    "              [--turn-secret-file FILE --turn-url URL[,URL]] [--retention-days N]\n"
+    "              [--demo-consultation ID[,ID]] [--refresh-retry-grace-seconds N]\n"
     "  veil-server add-clinician --db FILE --username NAME [--admin]   (password on stdin)\n"
     "  veil-server audit-export --db FILE\n"
     "  veil-server mint-token --secret-file FILE --consultation ID --role patient|clinician\n"
@@ -138,11 +139,12 @@ std::vector<std::string> SplitComma(const std::string& text) {
 }
 
 int Serve(const std::vector<std::string>& args) {
-  const CliArgs cli(args, {"--listen", "--listen-tls", "--tls-cert", "--tls-key",
-                           "--tls-self-signed-dir", "--proxy-listen", "--auth", "--public-origin",
-                           "--db", "--janus", "--janus-admin-key-file", "--secret-file",
-                           "--token-key-dir", "--web-dir", "--demo-consultation",
-                           "--turn-secret-file", "--turn-url", "--refresh-retry-grace-seconds"});
+  const CliArgs cli(
+      args,
+      {"--listen", "--listen-tls", "--tls-cert", "--tls-key", "--tls-self-signed-dir",
+       "--proxy-listen", "--auth", "--public-origin", "--db", "--janus", "--janus-admin-key-file",
+       "--secret-file", "--token-key-dir", "--web-dir", "--demo-consultation", "--turn-secret-file",
+       "--turn-url", "--refresh-retry-grace-seconds", "--retention-days"});
   const auto plain = cli.Get("--listen");
   const auto secure = cli.Get("--listen-tls");
   if (!plain && !secure) throw std::invalid_argument("--listen or --listen-tls is required");
@@ -171,6 +173,13 @@ int Serve(const std::vector<std::string>& args) {
       throw std::invalid_argument("--refresh-retry-grace-seconds must be 0..999");
     }
     config.refresh_retry_grace_seconds = std::stoll(*grace);
+  }
+  if (const auto days = cli.Get("--retention-days")) {
+    if (days->empty() || days->size() > 5 || days->find_first_not_of("0123456789") != days->npos ||
+        std::stoll(*days) < 1) {
+      throw std::invalid_argument("--retention-days must be a positive number of days");
+    }
+    config.retention_days = std::stoll(*days);
   }
   if (const auto turn_secret = cli.Get("--turn-secret-file")) {
     config.turn_secret = veil::server::ReadSecretFile(*turn_secret, 16);

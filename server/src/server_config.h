@@ -22,6 +22,7 @@ struct ServerConfig {
   std::string default_min_mode = "background";
   std::int64_t invite_ttl_seconds = 24 * 3600;
   std::int64_t max_consultation_seconds = 4 * 3600;
+  std::int64_t retention_days = 90;  // ended consultations and audit rows
   std::int64_t session_idle_seconds = 30 * 60;
   std::int64_t session_absolute_seconds = 12 * 3600;
   std::int64_t token_ttl_seconds = 10 * 60;

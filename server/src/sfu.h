@@ -67,13 +67,15 @@ class Sfu {
   // Subscription to one feed of the consultation: the SFU offers, the client answers.
   virtual SubscribeResult Subscribe(std::string_view consultation_id, FeedSlot feed,
                                     std::string_view owner) = 0;
-  virtual void AnswerSubscription(std::string_view consultation_id,
+  // The next three act only on a subscription of `owner` in that consultation (else kNotFound).
+  virtual void AnswerSubscription(std::string_view consultation_id, std::string_view owner,
                                   std::string_view subscription_id,
                                   std::string_view answer_sdp) = 0;
   // Marks the subscription alive; returns whether its publisher is still publishing.
-  virtual bool KeepSubscriptionAlive(std::string_view consultation_id,
+  virtual bool KeepSubscriptionAlive(std::string_view consultation_id, std::string_view owner,
                                      std::string_view subscription_id) = 0;
-  virtual void Unsubscribe(std::string_view consultation_id, std::string_view subscription_id) = 0;
+  virtual void Unsubscribe(std::string_view consultation_id, std::string_view owner,
+                           std::string_view subscription_id) = 0;
 
   virtual bool Healthy() = 0;
 };

@@ -432,6 +432,19 @@ void Store::PurgeExpiredTokenIds(std::int64_t now) {
   db_.Prepare("DELETE FROM issued_tokens WHERE expires_at < ? - 60").Bind(1, now).Run();
 }
 
+void Store::Purge(std::int64_t consultation_cutoff, std::int64_t audit_cutoff) {
+  std::lock_guard lock(mutex_);
+  for (const char* table : {"invites", "participants", "refresh_tokens"}) {
+    db_.Prepare(std::string("DELETE FROM ") + table +
+                " WHERE cid IN (SELECT cid FROM consultations WHERE ended_at < ?)")
+        .Bind(1, consultation_cutoff)
+        .Run();
+  }
+  db_.Prepare("DELETE FROM consultations WHERE ended_at < ?").Bind(1, consultation_cutoff).Run();
+  // Oldest rows first, so the retained rows stay one unbroken chain.
+  db_.Prepare("DELETE FROM audit WHERE at < ?").Bind(1, audit_cutoff).Run();
+}
+
 void Store::Audit(const AuditEvent& event, std::int64_t now) {
   std::lock_guard lock(mutex_);
   std::string prev_hash(kGenesisHash);
@@ -482,12 +495,13 @@ bool Store::AuditChainIntact() {
   auto row = db_.Prepare(
       "SELECT at, event, actor, role, cid, outcome, reason, detail, prev_hash, hash FROM audit "
       "ORDER BY id");
-  std::string expected_prev(kGenesisHash);
+  std::optional<std::string> expected_prev;
   while (row.Step()) {
+    if (!expected_prev) expected_prev = row.Text(8);  // the oldest retained row
     const AuditEvent event{row.Text(1), row.Text(2), row.Text(3), row.Text(4),
                            row.Text(5), row.Text(6), row.Text(7)};
-    if (row.Text(8) != expected_prev) return false;
-    if (Sha256Hex(AuditChainInput(expected_prev, row.Int(0), event)) != row.Text(9)) return false;
+    if (row.Text(8) != *expected_prev) return false;
+    if (Sha256Hex(AuditChainInput(*expected_prev, row.Int(0), event)) != row.Text(9)) return false;
     expected_prev = row.Text(9);
   }
   return true;

@@ -128,11 +128,16 @@ class Store {
   bool IsRevoked(const std::string& jti);
   void PurgeExpiredTokenIds(std::int64_t now);
 
+  // Retention (security-design §4, §11): consultations ended before `cutoff` lose their rows
+  // (display names included), and audit rows older than `audit_cutoff` are deleted.
+  void Purge(std::int64_t consultation_cutoff, std::int64_t audit_cutoff);
+
   // --- audit log (append-only, hash-chained) ---
   void Audit(const AuditEvent& event, std::int64_t now);
   // Rows in order as JSON text lines, with their chain hashes.
   std::vector<std::string> AuditLines();
-  // Recomputes the chain; false if a row was edited or deleted in the middle.
+  // Recomputes the chain from the oldest retained row; false if a row was edited or deleted in
+  // the retained window.
   bool AuditChainIntact();
 
  private:

@@ -69,6 +69,22 @@ TEST(Store, AuditLogIsAppendOnlyAndItsChainDetectsADeletedRow) {
   std::remove(path.c_str());
 }
 
+TEST(Store, RetentionPurgesEndedConsultationsAndOldAuditRowsKeepingTheChain) {
+  Store store(":memory:");
+  store.AddConsultation({"old", std::nullopt, "background", false, false, kNow});
+  store.AddParticipant({"s1", "old", ParticipantState::kLeft, "Name", kNow});
+  store.AddConsultation({"live", std::nullopt, "background", false, false, kNow});
+  store.EndConsultation("old", kNow + 10, "clinician");
+  for (int i = 0; i < 4; ++i)
+    store.Audit({"auth.login", "acct-1", "clinician", "", "ok", "", ""}, kNow + i * 100);
+  store.Purge(kNow + 11, kNow + 150);
+  EXPECT_FALSE(store.FindConsultation("old").has_value());
+  EXPECT_FALSE(store.FindParticipant("s1").has_value());
+  EXPECT_TRUE(store.FindConsultation("live").has_value());
+  EXPECT_EQ(store.AuditLines().size(), 2u);
+  EXPECT_TRUE(store.AuditChainIntact());
+}
+
 TEST(Password, ScryptHashVerifiesAndHasTheDocumentedFormat) {
   const ScryptParams fast{10, 8, 1};  // cheap parameters for the unit test only
   const std::string hash = HashPassword("correct horse battery", fast);
