@@ -33,6 +33,8 @@ TEST_P(SelfieGolden, OutputMatchesMediaPipeWithin1e3) {
   for (std::size_t i = 0; i < expected.size(); ++i) {
     max_error = std::max(max_error, static_cast<double>(std::abs(actual[i] - expected[i])));
   }
+  RecordProperty("max_abs_error", std::to_string(max_error));
+  std::cout << GetParam() << ": max |ours - MediaPipe| = " << max_error << "\n";
   EXPECT_LT(max_error, 1e-3) << GetParam();
 }
 
