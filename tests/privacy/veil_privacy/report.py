@@ -327,8 +327,10 @@ def _conditions(lines, material_set, plan, seconds, fps, seed, veil):
     add = lines.append
     add("## Exact conditions")
     add("")
-    add(f"- Frames {material.WIDTH}×{material.HEIGHT}; clips {seconds} s at {fps} fps "
-        f"({int(seconds * fps)} frames each); seed {seed}; everything regenerated in a temp dir.")
+    add(f"- Frames {material.WIDTH}×{material.HEIGHT}; clips generated {seconds} s at {fps} fps "
+        f"({int(seconds * fps)} frames each), every {plan.clip_step} frame(s) redacted and "
+        f"attacked here (the reduced CTest run keeps every {attacks.REDUCED.clip_step}nd frame "
+        f"of the same material); seed {seed}; everything regenerated in a temp dir.")
     add("- Ground truth: hand-drawn polygons (tests/privacy/groundtruth/*.json) refined by "
         "GrabCut; never MediaPipe's masks. The astronaut's held helmet is an 'ignore' region.")
     add("- Stills: reference frames astronaut and messi5 (real, uncomposited people; codes printed "
@@ -352,7 +354,14 @@ def _conditions(lines, material_set, plan, seconds, fps, seed, veil):
     add("- Align-and-stack: phase correlation (Hanning window) of each frame to the first, "
         "cubic warp back, median; also with the true shifts (an attacker with a perfect "
         "registration).")
-    add(f"- Face detection every {plan.face_frame_step} frame(s).")
+    add(f"- Face detection on every still and on clip frames {plan.face_frame_offset}, "
+        f"{plan.face_frame_offset} + {plan.face_frame_step}, …. Both controls get OCR and "
+        "face detection on the stills and the "
+        + ("every clip" if plan.costly_clips is None else ", ".join(plan.costly_clips))
+        + " clip only: they only have to show an attack can (or does not) fire.")
+    add("- Face modes: veil-blur `--mode face` on every still and "
+        + ("every clip" if plan.face_mode_clips is None else ", ".join(plan.face_mode_clips))
+        + "; only the face attack applies there (the room stays visible by design).")
     add("- veil-blur invocations:")
     for command, code, _ in veil.log:
         add(f"  - `{command.replace(str(pathlib.Path.home()), '~')}` → exit {code}")
@@ -363,4 +372,10 @@ def _conditions(lines, material_set, plan, seconds, fps, seed, veil):
         "differently (motion blur, hands). The real stills cover uncomposited edges.")
     add("- OCR is one attacker; a human or a trained text model may read lower-contrast text. "
         "Hence the stricter 'nothing survives' block test, which does not depend on a reader.")
-    add("- Face modes are attacked only once veil-blur implements them (see Verdict).")
+    add("- Face modes: only `--mode face` is attacked; `background+face` inherits both "
+        "background-mode and face-mode behaviour but is not run here. Input faces are what the "
+        "attacker's own cascades find (plus known face places), so a face no cascade finds in "
+        "the input cannot be scored as leaking.")
+    add("- The cascades are slow (about 5 s per frame on this machine), so they see two frames "
+        "per clip; OCR sees every 10th frame, the edge test every 2nd, the bystander and "
+        "temporal attacks every frame.")
