@@ -31,6 +31,20 @@ void onMainLoop(std::function<void()> work) {
       });
 }
 
+// True when every audio and video section names its SSRC: Janus drops RTP whose SSRC the offer
+// did not announce, so an offer without them would publish a frozen picture.
+bool announcesEverySsrc(const GstSDPMessage* sdp) {
+  for (guint i = 0; i < gst_sdp_message_medias_len(sdp); ++i) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    const std::string kind = gst_sdp_media_get_media(media);
+    if ((kind == "audio" || kind == "video") &&
+        gst_sdp_media_get_attribute_val(media, "ssrc") == nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 OfferNegotiator::~OfferNegotiator() {
@@ -42,9 +56,27 @@ void OfferNegotiator::createOffer(OfferCallback on_complete_offer) {
   gathering_handler_ =
       g_signal_connect(webrtc_, "notify::ice-gathering-state",
                        G_CALLBACK(&OfferNegotiator::onGatheringStateChanged), this);
+  requestOffer();
+}
+
+void OfferNegotiator::requestOffer() {
   GstPromise* promise =
       gst_promise_new_with_change_func(&OfferNegotiator::onOfferCreated, this, nullptr);
   g_signal_emit_by_name(webrtc_, "create-offer", nullptr, promise);
+}
+
+void OfferNegotiator::retryOffer() {
+  if (++offer_attempts_ >= kMaxOfferAttempts) {
+    deliver(false, "the offer never named every stream's SSRC");
+    return;
+  }
+  g_timeout_add(
+      kOfferRetryMs,
+      [](gpointer self) -> gboolean {
+        static_cast<OfferNegotiator*>(self)->requestOffer();
+        return G_SOURCE_REMOVE;
+      },
+      this);
 }
 
 void OfferNegotiator::onOfferCreated(GstPromise* raw_promise, gpointer self_ptr) {
@@ -59,6 +91,11 @@ void OfferNegotiator::onOfferCreated(GstPromise* raw_promise, gpointer self_ptr)
     return;
   }
   const DescriptionPtr offer(raw_offer, &gst_webrtc_session_description_free);
+  if (!announcesEverySsrc(offer->sdp)) {
+    // webrtcbin has not seen a stream's caps yet: ask again shortly, a bounded number of times.
+    onMainLoop([self] { self->retryOffer(); });
+    return;
+  }
   g_signal_emit_by_name(self->webrtc_, "set-local-description", offer.get(), nullptr);
   onMainLoop([self] {
     self->local_description_set_ = true;

@@ -23,6 +23,8 @@ class OfferNegotiator {
   bool applyAnswer(const std::string& sdp);
 
  private:
+  void requestOffer();
+  void retryOffer();
   static void onOfferCreated(GstPromise* promise, gpointer self);
   static void onGatheringStateChanged(GObject* webrtc, GParamSpec* spec, gpointer self);
   void deliverIfGathered();
@@ -33,6 +35,9 @@ class OfferNegotiator {
   gulong gathering_handler_ = 0;
   bool local_description_set_ = false;
   bool delivered_ = false;
+  int offer_attempts_ = 0;
+  static constexpr int kMaxOfferAttempts = 100;
+  static constexpr guint kOfferRetryMs = 50;
 };
 
 }  // namespace veil::client

@@ -108,6 +108,7 @@ SendPipeline::SendPipeline(const Config& config) : config_(config) {
 
 SendPipeline::~SendPipeline() {
   if (stats_timer_ != 0) g_source_remove(stats_timer_);
+  if (media_poll_ != 0) g_source_remove(media_poll_);
   stop();
   if (bus_watch_ != 0) g_source_remove(bus_watch_);
   g_signal_handlers_disconnect_by_data(webrtc_.get(), this);
@@ -131,47 +132,32 @@ void SendPipeline::configureTransceivers() {
 
 void SendPipeline::whenMediaFlowing(std::function<void()> ready) {
   on_media_flowing_ = std::move(ready);
-  std::vector<PadPtr> media_pads;
+  // Polled on the main loop rather than probed: a pad's current caps are set only once webrtcbin
+  // has handled the caps event (and noted the SSRC), which a probe would see too early.
+  media_poll_ = g_timeout_add(kMediaPollMs, &SendPipeline::onMediaPoll, this);
+}
+
+bool SendPipeline::everyMediaPadHasCaps() const {
   const IteratorPtr pads(gst_element_iterate_sink_pads(webrtc_.get()));
   GValue item = G_VALUE_INIT;
-  while (gst_iterator_next(pads.get(), &item) == GST_ITERATOR_OK) {
-    media_pads.emplace_back(GST_PAD(g_value_dup_object(&item)));
+  bool all = true;
+  int count = 0;
+  while (all && gst_iterator_next(pads.get(), &item) == GST_ITERATOR_OK) {
+    const CapsPtr caps(gst_pad_get_current_caps(GST_PAD(g_value_get_object(&item))));
     g_value_reset(&item);
+    all = caps != nullptr;
+    ++count;
   }
   g_value_unset(&item);
-  {
-    const std::lock_guard lock(caps_mutex_);
-    pads_waiting_for_caps_.clear();
-    for (const PadPtr& pad : media_pads) pads_waiting_for_caps_.insert(pad.get());
-  }
-  // Probe first, then look at the current caps: a caps event racing with this call is counted
-  // by whichever sees it first, once (padHasCaps ignores a pad already counted).
-  for (const PadPtr& pad : media_pads) {
-    gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &SendPipeline::onSinkEvent,
-                      this, nullptr);
-    const CapsPtr current(gst_pad_get_current_caps(pad.get()));
-    if (current) padHasCaps(pad.get());
-  }
+  return all && count > 0;
 }
 
-void SendPipeline::padHasCaps(GstPad* pad) {
-  {
-    const std::lock_guard lock(caps_mutex_);
-    if (pads_waiting_for_caps_.erase(pad) == 0 || !pads_waiting_for_caps_.empty()) return;
-  }
-  // Queued, never run in the streaming thread that saw the caps.
-  g_idle_add(
-      [](gpointer self) -> gboolean {
-        static_cast<SendPipeline*>(self)->on_media_flowing_();
-        return G_SOURCE_REMOVE;
-      },
-      this);
-}
-
-GstPadProbeReturn SendPipeline::onSinkEvent(GstPad* pad, GstPadProbeInfo* info, gpointer self) {
-  if (GST_EVENT_TYPE(GST_PAD_PROBE_INFO_EVENT(info)) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
-  static_cast<SendPipeline*>(self)->padHasCaps(pad);
-  return GST_PAD_PROBE_REMOVE;
+gboolean SendPipeline::onMediaPoll(gpointer self_ptr) {
+  auto* self = static_cast<SendPipeline*>(self_ptr);
+  if (!self->everyMediaPadHasCaps()) return G_SOURCE_CONTINUE;
+  self->media_poll_ = 0;
+  self->on_media_flowing_();
+  return G_SOURCE_REMOVE;
 }
 
 void SendPipeline::startBitrateControl() {

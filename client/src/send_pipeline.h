@@ -73,14 +73,15 @@ class SendPipeline {
   static gboolean onBusMessage(GstBus* bus, GstMessage* message, gpointer self);
   static void onConnectionStateChanged(GObject* webrtc, GParamSpec* spec, gpointer self);
   static void onChannelOpen(GObject* channel, gpointer self);
-  void padHasCaps(GstPad* pad);
+  bool everyMediaPadHasCaps() const;
+  static gboolean onMediaPoll(gpointer self);
   void applyLossReport(std::optional<double> fraction_lost);
   std::optional<guint> videoSsrc() const;
   static gboolean onStatsTimer(gpointer self);
   static void onStats(GstPromise* promise, gpointer self);
-  static GstPadProbeReturn onSinkEvent(GstPad* pad, GstPadProbeInfo* info, gpointer self);
 
   static constexpr guint kStatsIntervalSeconds = 2;
+  static constexpr guint kMediaPollMs = 20;
 
   Config config_;
   ElementPtr pipeline_;
@@ -93,8 +94,7 @@ class SendPipeline {
   std::atomic<std::uint64_t> frames_pushed_{0};
   std::unique_ptr<BitrateController> bitrate_;
   guint stats_timer_ = 0;
-  std::mutex caps_mutex_;
-  std::set<GstPad*> pads_waiting_for_caps_;  // identity only; the pads are webrtcbin's
+  guint media_poll_ = 0;
   std::function<void()> on_media_flowing_;
   StateCallback on_state_;
 };

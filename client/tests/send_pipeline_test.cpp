@@ -5,10 +5,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <vector>
 
+#include "capture_sources.h"
 #include "gst_ptr.h"
 #include "negotiation.h"
 #include "pipeline_walk.h"
@@ -55,16 +57,35 @@ void iterateUntil(const std::function<bool()>& done, std::chrono::seconds limit)
 TEST_F(SendPipelineTest, OnlyTheAppsrcFeedsVideo) {
   SendPipeline send(config(/*audio=*/true));
   ASSERT_TRUE(send.start());
-  // Let webrtcbin build its transport bins (they appear with the local description).
+  // Feed redacted video and silent audio as the app does, then offer once media reaches
+  // webrtcbin (that is also when webrtcbin builds its transport bins).
+  Redactor redactor(RedactorOptions{});
+  const cv::Mat capture = detailedCapture();
+  const CapsPtr audio_caps(gst_caps_from_string(kAudioRawCaps));
   OfferNegotiator negotiator(send.webrtc());
   bool offered = false;
+  bool failed = false;
   std::string offer;
-  negotiator.createOffer([&](bool ok, const std::string& sdp) {
-    offered = ok;
-    offer = sdp;
+  send.whenMediaFlowing([&] {
+    negotiator.createOffer([&](bool ok, const std::string& sdp) {
+      offered = ok;
+      failed = !ok;
+      offer = sdp;
+    });
   });
-  iterateUntil([&] { return offered; }, std::chrono::seconds(20));
+  iterateUntil(
+      [&] {
+        send.pushVideo(redactor.redact(Frame(capture, 1)));
+        const BufferPtr silence(gst_buffer_new_allocate(nullptr, 960 * 2 * 2, nullptr));
+        gst_buffer_memset(silence.get(), 0, 0, 960 * 2 * 2);
+        const std::unique_ptr<GstSample, decltype(&gst_sample_unref)> sample(
+            gst_sample_new(silence.get(), audio_caps.get(), nullptr, nullptr), &gst_sample_unref);
+        send.pushAudio(sample.get());
+        return offered || failed;
+      },
+      std::chrono::seconds(30));
   ASSERT_TRUE(offered) << offer;
+  EXPECT_NE(offer.find("a=ssrc:"), std::string::npos);
   EXPECT_NE(offer.find("a=group:BUNDLE"), std::string::npos);
   EXPECT_NE(offer.find("VP8/90000"), std::string::npos);
   EXPECT_NE(offer.find("OPUS/48000"), std::string::npos);

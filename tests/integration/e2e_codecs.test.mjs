@@ -40,6 +40,7 @@ for (const [codec, sdpName] of [['h264', 'H264'], ['vp9', 'VP9']]) {
       token: stack.mintToken(consultation, 'patient'), source: `file:${stillSource}`,
       args: ['--codec', codec, '--width', '640', '--height', '360', '--fps', '30'] });
     let page = null;
+    let passed = false;
     try {
       await patient.waitForLog(/veil-patient: published/, 'publish');
       await patient.waitForLog(/connection-state connected/, 'ICE/DTLS to Janus');
@@ -58,9 +59,15 @@ for (const [codec, sdpName] of [['h264', 'H264'], ['vp9', 'VP9']]) {
       assert.ok(metrics.protected_energy_ratio < 0.1, `${codec}: background keeps energy`);
       assert.ok(metrics.patient_energy_ratio > 0.4, `${codec}: the patient region is not sharp`);
       assert.ok(metrics.psnr_vs_expected > 26, `${codec}: not the redactor's picture`);
+      passed = true;
     } finally {
       if (page) await page.close();
       const stopped = await patient.stop();
+      if (!passed) {
+        console.error(`--- veil-patient log ---\n${patient.log()}`);
+        const janusWarnings = stack.janusLog().split('\n').filter((line) => /WARN|ERR/.test(line));
+        console.error(`--- Janus warnings (last 10) ---\n${janusWarnings.slice(-10).join('\n')}`);
+      }
       assert.equal(stopped.code, 0, `veil-patient exit ${JSON.stringify(stopped)}`);
     }
   });
