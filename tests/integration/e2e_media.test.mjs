@@ -171,8 +171,11 @@ async function mediaPath() {
     if (tap) await tap.stop();
     if (browser) await browser.close();
     if (patient) {
+      // Only reached when the test failed before its own clean stop.
       await patient.stop();
       console.error(`--- veil-patient log ---\n${patient.log()}`);
+      const janusWarnings = stack.janusLog().split('\n').filter((line) => /WARN|ERR/.test(line));
+      console.error(`--- Janus warnings (last 10) ---\n${janusWarnings.slice(-10).join('\n')}`);
     }
     await stack.stop();
     if (process.env.VEIL_E2E_KEEP) log(`kept ${work}`);
