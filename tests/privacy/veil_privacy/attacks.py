@@ -45,7 +45,7 @@ class Plan:
 
 # Reduced: 50 of the 100 generated frames per clip; the single face frame (12, i.e. generated
 # frame 24) shows the bystander's face beside the patient, not hidden behind her head.
-REDUCED = Plan(clip_step=2, ocr_frame_step=8, deconv_frames_per_clip=1,
+REDUCED = Plan(clip_step=2, ocr_frame_step=10, deconv_frames_per_clip=1,
                deconv_sigmas=(1.5, 3.0), face_frame_step=50, face_frame_offset=12,
                edge_frame_step=2, costly_clips=("bystander",), face_mode_clips=("bystander",))
 # Full (the report): every generated frame, more deblurring widths, every clip in face mode.

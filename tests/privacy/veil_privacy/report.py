@@ -108,6 +108,14 @@ def write(doc_path, material_set, base, results, face_mode, face_mode_note, chec
         add("- **control-cutoff**: the design's floor (background grown by the 1% safety margin, "
             "filled with the frame cut off at 1/32 of its width). Negative control: attacks "
             "should find nothing beyond what the design declares.")
+        c = results["control-cutoff"]["summary"]
+        if c["edge_leak_max"] > 0.01 or c["bystander_leaking_frames"]:
+            add(f"  It does not pass everything: edge leak {_pct(c['edge_leak_max'])} and "
+                f"{c['bystander_leaking_frames']}/{c['bystander_frames']} bystander frames. "
+                "A 1/32 cutoff keeps large-scale shading, which still correlates in 8×8 blocks "
+                "beside strong edges and reproduces flat clothing within 8 levels. So the edge "
+                "and bystander tests are stricter than the design's declared floor: a redaction "
+                "passes them only by hiding more (veil-blur's flat fill) than the cutoff would.")
     add("")
     _images(lines, doc_dir, material_set, results, face_mode)
     _ocr_section(lines, material_set, base, results, systems)
