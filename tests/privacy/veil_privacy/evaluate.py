@@ -83,19 +83,20 @@ def evaluate(material, outputs, plan, deep_ocr=True, face_allowed="patient", cos
             result["ocr"].append({"sample": clip.name, "attack": f"temporal {row['reconstruction']}",
                                   "images": 1, "recovered": row["recovered"]})
         textured = leaked = 0
-        worst = (0.0, None)
+        worst = (0.0, None, [])
         for index in _clip_frames(frames, plan.edge_frame_step):
             with timed("edge"):
                 edge = attacks.edge_leak(clip.frames[index], frames[index], clip.patient[index])
             textured += edge["textured_px"]
             leaked += edge["leaked_px"]
             if edge["fraction"] > worst[0]:
-                worst = (edge["fraction"], index)
+                worst = (edge["fraction"], index, edge["blocks"])
         result["edge"].append({"sample": clip.name,
                                "frames": len(_clip_frames(frames, plan.edge_frame_step)),
                                "textured_px": textured, "leaked_px": leaked,
                                "fraction": leaked / textured if textured else 0.0,
-                               "worst_frame": worst[1], "worst_fraction": worst[0]})
+                               "worst_frame": worst[1], "worst_fraction": worst[0],
+                               "worst_blocks": worst[2]})
         if costly:
             face_hits = []
             for index in attacks.face_frames(len(frames), plan):

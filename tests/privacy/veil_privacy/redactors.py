@@ -11,6 +11,7 @@
 """
 
 import pathlib
+import shutil
 import subprocess
 
 import cv2
@@ -106,6 +107,7 @@ class VeilBlur:
         for name, image in named_images.items():
             cv2.imwrite(str(folder / f"{name}.png"), image)
         out = self.workdir / f"stills-out-{mode}"
+        shutil.rmtree(out, ignore_errors=True)  # veil-blur never overwrites; reruns reuse --out
         self._run(mode, folder, out)
         results = {}
         for name in named_images:
@@ -119,6 +121,7 @@ class VeilBlur:
         source = self.workdir / f"{name}-in.mkv"
         write_lossless_video(frames, fps, source)
         target = self.workdir / f"{name}-out-{mode}.mkv"
+        target.unlink(missing_ok=True)
         self._run(mode, source, target)
         out = read_video(target)
         if len(out) != len(frames):

@@ -216,13 +216,25 @@ def _edge_section(lines, results, systems):
     add = lines.append
     add("## Edge leak (true background within 16 px of the patient)")
     add("")
-    add("| system | sample | frames | textured px | leaking px | fraction |")
-    add("|---|---|---|---|---|---|")
+    add("| system | sample | frames | textured px | leaking px | fraction | worst frame |")
+    add("|---|---|---|---|---|---|---|")
     for name in systems:
         for row in results[name]["edge"]:
+            worst = (f"{row['worst_frame']} ({_pct(row['worst_fraction'])})"
+                     if row.get("worst_frame") is not None else "")
             add(f"| {name} | {row['sample']} | {row['frames']} | {row['textured_px']} | "
-                f"{row['leaked_px']} | {_pct(row['fraction'])} |")
+                f"{row['leaked_px']} | {_pct(row['fraction'])} | {worst} |")
     add("")
+    for row in results["veil-blur"]["edge"]:
+        blocks = row.get("worst_blocks") or ([] if row["frames"] > 1 else row.get("blocks", []))
+        if row["fraction"] > 0.01 and blocks:
+            add(f"veil-blur leaks on `{row['sample']}`"
+                + (f", worst frame {row['worst_frame']}" if row["frames"] > 1 else "")
+                + ": 8×8 blocks at (x, y, correlation) "
+                + ", ".join(f"({x}, {y}, {c})" for x, y, _, _, c in blocks[:12])
+                + (" …" if len(blocks) > 12 else "")
+                + ": background texture shown beside the patient's outline (a mask halo).")
+            add("")
 
 
 def _bystander_section(lines, results, systems):
@@ -384,6 +396,6 @@ def _conditions(lines, material_set, plan, seconds, fps, seed, veil):
         "background-mode and face-mode behaviour but is not run here. Input faces are what the "
         "attacker's own cascades find (plus known face places), so a face no cascade finds in "
         "the input cannot be scored as leaking.")
-    add("- The cascades are slow (about 5 s per frame on this machine), so they see two frames "
-        "per clip; OCR sees every 10th frame, the edge test every 2nd, the bystander and "
-        "temporal attacks every frame.")
+    add(f"- The cascades are slow (about 5 s per frame on this machine), so they see every "
+        f"{plan.face_frame_step}th frame of a clip; OCR every {plan.ocr_frame_step}th, the edge "
+        f"test every {plan.edge_frame_step}nd, the bystander and temporal attacks every frame.")
