@@ -26,7 +26,8 @@ std::optional<std::string> readTokenFile(const std::filesystem::path& path) {
 }  // namespace
 
 std::string usage() {
-  return "usage: veil-patient --server URL --consultation ID (--token T | --token-file F)\n"
+  return "usage: veil-patient (--invite URL | --invite-file F | --server URL --consultation ID\n"
+         "                    (--token T | --token-file F)) [--ca-file PEM] [--display-name N]\n"
          "                    --ice-address A [--source camera|file:PATH|test]\n"
          "                    [--mode background|face|background+face|private-regions|voice-only]\n"
          "                    [--codec vp8|h264|vp9] [--width W] [--height H] [--fps N]\n"
@@ -69,6 +70,16 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       if (!token) return {std::nullopt, "cannot read token file " + value};
       options.token = *token;
       has_token = true;
+    } else if (flag == "--invite") {
+      options.invite_url = value;
+    } else if (flag == "--invite-file") {
+      const auto invite = readTokenFile(value);
+      if (!invite) return {std::nullopt, "cannot read invite file " + value};
+      options.invite_url = *invite;
+    } else if (flag == "--display-name") {
+      options.display_name = value;
+    } else if (flag == "--ca-file") {
+      options.ca_file = value;
     } else if (flag == "--source") {
       if (value == "camera") {
         options.source = SourceKind::kCamera;
@@ -108,9 +119,15 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       return {std::nullopt, "unknown option " + flag};
     }
   }
-  if (options.server_url.empty()) return {std::nullopt, "--server is required"};
-  if (options.consultation_id.empty()) return {std::nullopt, "--consultation is required"};
-  if (!has_token || options.token.empty()) return {std::nullopt, "a token is required"};
+  if (!options.invite_url.empty()) {
+    if (!options.server_url.empty() || !options.consultation_id.empty() || has_token) {
+      return {std::nullopt, "--invite replaces --server, --consultation and the token"};
+    }
+  } else {
+    if (options.server_url.empty()) return {std::nullopt, "--server is required"};
+    if (options.consultation_id.empty()) return {std::nullopt, "--consultation is required"};
+    if (!has_token || options.token.empty()) return {std::nullopt, "a token is required"};
+  }
   if (options.ice_address.empty()) return {std::nullopt, "--ice-address is required"};
   if (options.width % 2 != 0 || options.height % 2 != 0) {
     return {std::nullopt, "--width and --height must be even"};

@@ -16,6 +16,9 @@ struct PatientOptions {
   std::string server_url;       // e.g. http://10.77.0.1:8080
   std::string consultation_id;  // the {cid} of the publish endpoint
   std::string token;            // Bearer token; never logged
+  std::string invite_url;       // https://host/join#invite=...; replaces server/consultation/token
+  std::string display_name;     // shown to the clinician in the waiting room (optional)
+  std::string ca_file;          // trust only this CA for https (the demo's self-signed cert)
   SourceKind source = SourceKind::kCamera;
   std::filesystem::path source_file;  // for SourceKind::kFile (video or still image)
   Mode mode = Mode::kBackground;

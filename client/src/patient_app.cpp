@@ -4,7 +4,9 @@
 #include <gst/video/video.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <iostream>
 #include <stdexcept>
 
@@ -31,10 +33,19 @@ RedactorOptions redactorOptions(const PatientOptions& options) {
   return redactor;
 }
 
-WhipClient makeWhipClient(const PatientOptions& options) {
+ServerEndpoint endpointFor(const PatientOptions& options) {
+  if (!options.invite_url.empty()) {
+    const auto link = parseInviteLink(options.invite_url);
+    if (!link) throw std::runtime_error("the invite link is not https://HOST/join#invite=CODE");
+    return {link->server, options.ca_file};
+  }
   const auto server = parseServerUrl(options.server_url);
   if (!server) throw std::runtime_error("--server must be an http(s) URL");
-  return WhipClient(*server, options.token);
+  return {*server, options.ca_file};
+}
+
+WhipClient makeWhipClient(const PatientOptions& options) {
+  return WhipClient(endpointFor(options), options.token);
 }
 
 }  // namespace
@@ -61,12 +72,30 @@ PatientApp::PatientApp(PatientOptions options)
           this);
     }
   });
+  if (!options_.invite_url.empty()) {
+    const auto link = parseInviteLink(options_.invite_url);
+    session_ = std::make_unique<ConsultationSession>(endpointFor(options_));
+    if (!session_->redeem(link->code, options_.display_name)) {
+      throw std::runtime_error(session_->error());
+    }
+    options_.consultation_id = session_->consultation();
+    whip_.setToken(session_->token());
+    // The consultation's minimum mode binds from the first frame; a looser one is ignored.
+    if (const auto minimum = parseMode(session_->minMode())) {
+      if (authority_.request(*minimum) != ModeAuthority::Outcome::kApplied) authority_.cancel();
+    }
+    logLine("invite redeemed");
+  }
   if (!redaction_.modelError().empty()) {
     logLine("model unavailable, every frame is fully redacted: " + redaction_.modelError());
   }
 }
 
 PatientApp::~PatientApp() {
+  if (status_timer_ != 0) g_source_remove(status_timer_);
+  if (refresh_timer_ != 0) g_source_remove(refresh_timer_);
+  if (keepalive_timer_ != 0) g_source_remove(keepalive_timer_);
+  clinician_feed_.reset();
   if (media_timeout_ != 0) g_source_remove(media_timeout_);
   if (stats_timer_ != 0) g_source_remove(stats_timer_);
   stopAvatar();
@@ -86,9 +115,38 @@ int PatientApp::run() {
       g_io_add_watch(stdin_channel_.get(), static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
                      &PatientApp::onStdin, this);
 
+  if (session_) {
+    logLine("waiting: the clinician has not admitted you yet");
+    scheduleRefresh(session_->expiresInSeconds());
+    status_timer_ = g_timeout_add_seconds(kStatusSeconds, &PatientApp::onStatusTick, this);
+  } else if (!startMedia()) {
+    return 1;
+  }
+
+  g_main_loop_run(loop_.get());
+
+  if (!resource_.empty()) {
+    logLine(whip_.remove(resource_) ? "unpublished" : "could not delete the publish resource");
+    resource_.clear();
+  }
+  dropClinicianFeed();
+  if (session_) {
+    session_->leave();
+    logLine("left the consultation");
+  }
+  stopAvatar();
+  closeCamera();
+  audio_capture_.reset();
+  send_.stop();
+  logLine("stopped");
+  return exit_status_;
+}
+
+bool PatientApp::startMedia() {
+  media_started_ = true;
   if (!send_.start()) {
     logLine("cannot start the send pipeline");
-    return 1;
+    return false;
   }
   // Offer only once redacted video (and audio) reach webrtcbin, so the offer names the SSRCs
   // that will really be sent. Registered before any media starts.
@@ -115,24 +173,137 @@ int PatientApp::run() {
         [this](const std::string& why) { fail(why); });
     if (!audio_capture_->start()) {
       logLine("cannot start audio capture");
-      return 1;
+      return false;
     }
   }
   applyMode(authority_.current());
   stats_timer_ = g_timeout_add_seconds(kStatsSeconds, &PatientApp::onStatsTick, this);
+  return true;
+}
 
-  g_main_loop_run(loop_.get());
-
-  if (!resource_.empty()) {
-    logLine(whip_.remove(resource_) ? "unpublished" : "could not delete the publish resource");
-    resource_.clear();
+gboolean PatientApp::onStatusTick(gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  const auto status = self->session_->status();
+  if (!status) {
+    const std::string& why = self->session_->error();
+    // Ended, removed or rejected: nothing to wait for. Anything else may be a network blip.
+    if (why.find("HTTP 410") != std::string::npos || why.find("HTTP 401") != std::string::npos ||
+        why.find("HTTP 403") != std::string::npos) {
+      self->status_timer_ = 0;
+      logLine("the consultation is over for this device: " + why);
+      g_main_loop_quit(self->loop_.get());
+      return G_SOURCE_REMOVE;
+    }
+    logLine(why);
+    return G_SOURCE_CONTINUE;
   }
-  stopAvatar();
-  closeCamera();
-  audio_capture_.reset();
-  send_.stop();
-  logLine("stopped");
-  return exit_status_;
+  self->onStatus(*status);
+  return G_SOURCE_CONTINUE;
+}
+
+void PatientApp::onStatus(const SessionStatus& status) {
+  if (status.state != "admitted") return;
+  if (!media_started_) {
+    logLine("admitted");
+    if (!startMedia()) fail("cannot start media");
+    return;
+  }
+  if (status.clinician_publishing && !clinician_feed_ && !subscribing_ && !resource_.empty()) {
+    subscribeToClinician();
+  }
+}
+
+void PatientApp::subscribeToClinician() {
+  const auto offer = session_->subscribe();
+  if (!offer) {
+    logLine(session_->error());
+    return;
+  }
+  subscribing_ = true;
+  subscription_id_ = offer->id;
+  try {
+    clinician_feed_ = std::make_unique<ClinicianFeed>(
+        options_.ice_address, [this](const std::string& text) { onClinicianMessage(text); });
+  } catch (const std::exception& error) {
+    logLine(std::string("cannot receive the clinician's feed: ") + error.what());
+    dropClinicianFeed();
+    return;
+  }
+  clinician_feed_->answer(offer->sdp, [this](bool ok, const std::string& sdp_or_error) {
+    subscribing_ = false;
+    if (!ok || !session_->answerSubscription(subscription_id_, sdp_or_error)) {
+      logLine(ok ? session_->error() : sdp_or_error);
+      dropClinicianFeed();
+      return;
+    }
+    logLine("subscribed to the clinician");
+    keepalive_timer_ = g_timeout_add_seconds(kKeepAliveSeconds, &PatientApp::onKeepAliveTick, this);
+  });
+}
+
+gboolean PatientApp::onKeepAliveTick(gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  const auto publisher = self->session_->keepAlive(self->subscription_id_);
+  if (publisher && *publisher) return G_SOURCE_CONTINUE;
+  // Gone or stopped publishing: subscribe again once the status lists the clinician's feed.
+  self->keepalive_timer_ = 0;
+  logLine("the clinician's feed ended");
+  self->dropClinicianFeed();
+  return G_SOURCE_REMOVE;
+}
+
+void PatientApp::dropClinicianFeed() {
+  if (keepalive_timer_ != 0) g_source_remove(keepalive_timer_);
+  keepalive_timer_ = 0;
+  if (!subscription_id_.empty() && session_) session_->unsubscribe(subscription_id_);
+  subscription_id_.clear();
+  clinician_feed_.reset();
+  subscribing_ = false;
+}
+
+void PatientApp::onClinicianMessage(const std::string& text) {
+  const auto json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_object() || !json.contains("request_mode") || !json["request_mode"].is_string()) {
+    return;
+  }
+  const auto mode = parseMode(json["request_mode"].get<std::string>());
+  if (!mode) return;
+  const std::string name(toString(*mode));
+  // The device decides (design.md §5): stricter applies now, looser waits for the patient.
+  switch (authority_.request(*mode)) {
+    case ModeAuthority::Outcome::kApplied:
+      logLine("the clinician asked for mode " + name + ": applied (stricter)");
+      applyMode(authority_.current());
+      return;
+    case ModeAuthority::Outcome::kNeedsConfirmation:
+      logLine("the clinician asks for mode " + name +
+              ", which shows more than the current one: type 'confirm' to apply it or 'cancel'");
+      return;
+    case ModeAuthority::Outcome::kUnchanged:
+    case ModeAuthority::Outcome::kNothingPending:
+      return;
+  }
+}
+
+void PatientApp::scheduleRefresh(int expires_in_seconds) {
+  const int delay = std::max(kRefreshRetrySeconds, expires_in_seconds - kRefreshMarginSeconds);
+  refresh_timer_ =
+      g_timeout_add_seconds(static_cast<guint>(delay), &PatientApp::onRefreshTick, this);
+}
+
+gboolean PatientApp::onRefreshTick(gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  self->refresh_timer_ = 0;
+  if (self->session_->refresh()) {
+    self->whip_.setToken(self->session_->token());
+    logLine("session refreshed");
+    self->scheduleRefresh(self->session_->expiresInSeconds());
+  } else {
+    logLine(self->session_->error());
+    self->refresh_timer_ = g_timeout_add_seconds(kRefreshRetrySeconds, &PatientApp::onRefreshTick,
+                                                 self);
+  }
+  return G_SOURCE_REMOVE;
 }
 
 void PatientApp::onOfferReady(bool ok, const std::string& sdp_or_error) {

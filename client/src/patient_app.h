@@ -7,6 +7,8 @@
 #include <string>
 
 #include "capture_pipeline.h"
+#include "clinician_feed.h"
+#include "consultation_session.h"
 #include "mode_authority.h"
 #include "negotiation.h"
 #include "options.h"
@@ -29,6 +31,15 @@ class PatientApp {
   int run();
 
  private:
+  bool startMedia();
+  void onStatus(const SessionStatus& status);
+  void subscribeToClinician();
+  void onClinicianMessage(const std::string& text);
+  void dropClinicianFeed();
+  void scheduleRefresh(int expires_in_seconds);
+  static gboolean onStatusTick(gpointer self);
+  static gboolean onRefreshTick(gpointer self);
+  static gboolean onKeepAliveTick(gpointer self);
   void onVideoSample(GstSample* sample);
   void onOfferReady(bool ok, const std::string& sdp_or_error);
   void handleControlLine(const std::string& line);
@@ -54,6 +65,19 @@ class PatientApp {
   std::unique_ptr<CapturePipeline> audio_capture_;
   std::unique_ptr<GIOChannel, decltype(&g_io_channel_unref)> stdin_channel_;
   std::string resource_;
+  // Invite flow only (empty with --token): credentials, waiting room, the clinician's feed.
+  std::unique_ptr<ConsultationSession> session_;
+  std::unique_ptr<ClinicianFeed> clinician_feed_;
+  std::string subscription_id_;
+  bool media_started_ = false;
+  bool subscribing_ = false;
+  guint status_timer_ = 0;
+  guint refresh_timer_ = 0;
+  guint keepalive_timer_ = 0;
+  static constexpr guint kStatusSeconds = 2;     // server/README.md: poll every 2 s
+  static constexpr guint kKeepAliveSeconds = 15; // the server drops a subscription after 60 s
+  static constexpr int kRefreshMarginSeconds = 60;
+  static constexpr int kRefreshRetrySeconds = 10;
   guint stdin_watch_ = 0;
   guint avatar_timer_ = 0;
   guint sigint_watch_ = 0;

@@ -1,16 +1,10 @@
 #pragma once
 
-#include <optional>
 #include <string>
 
+#include "http_client.h"
+
 namespace veil::client {
-
-struct ServerUrl {
-  std::string scheme_host_port;  // e.g. http://10.77.0.1:8080
-  std::string base_path;         // path prefix without a trailing slash, often empty
-};
-
-std::optional<ServerUrl> parseServerUrl(const std::string& url);
 
 struct PublishResult {
   bool ok = false;
@@ -24,14 +18,16 @@ struct PublishResult {
 // offer with a Bearer token, the answer in the response, DELETE of the resource to leave.
 class WhipClient {
  public:
-  WhipClient(ServerUrl server, std::string token)
+  WhipClient(ServerEndpoint server, std::string token)
       : server_(std::move(server)), token_(std::move(token)) {}
 
   PublishResult publish(const std::string& consultation_id, const std::string& offer_sdp) const;
   bool remove(const std::string& resource) const;
+  // After a session refresh: the old token expires soon (and is never used again here).
+  void setToken(std::string token) { token_ = std::move(token); }
 
  private:
-  ServerUrl server_;
+  ServerEndpoint server_;
   std::string token_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "consultation_session.h"
 #include "whip_client.h"
 
 namespace veil::client {
@@ -59,6 +60,30 @@ TEST(ServerUrl, Parses) {
   EXPECT_EQ(prefixed->base_path, "/clinic");
   EXPECT_FALSE(parseServerUrl("ftp://x"));
   EXPECT_FALSE(parseServerUrl("10.0.0.1:8080"));
+}
+
+const std::string kCode = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ-_01234";  // 43 characters
+
+TEST(Options, InviteReplacesServerConsultationAndToken) {
+  const ParseResult parsed = parseOptions({"--invite", "https://h:8443/join#invite=" + kCode,
+                                           "--ca-file", "/tmp/ca.pem", "--ice-address", "10.0.0.2"});
+  ASSERT_TRUE(parsed.options) << parsed.error;
+  EXPECT_EQ(parsed.options->ca_file, "/tmp/ca.pem");
+  EXPECT_TRUE(parsed.options->token.empty());
+  EXPECT_FALSE(parseOptions(with({"--invite", "https://h/join#invite=" + kCode})).options);
+}
+
+TEST(InviteLink, Parses) {
+  const auto link = parseInviteLink("https://veil.example:8443/clinic/join#invite=" + kCode);
+  ASSERT_TRUE(link);
+  EXPECT_EQ(link->server.scheme_host_port, "https://veil.example:8443");
+  EXPECT_EQ(link->server.base_path, "/clinic");
+  EXPECT_EQ(link->code, kCode);
+  EXPECT_FALSE(parseInviteLink("https://veil.example/join#invite=short"));
+  EXPECT_FALSE(parseInviteLink("https://veil.example/join#invite=" + kCode + "x"));
+  EXPECT_FALSE(parseInviteLink("https://veil.example/other#invite=" + kCode));
+  EXPECT_FALSE(parseInviteLink("https://veil.example/join?invite=" + kCode));
+  EXPECT_FALSE(parseInviteLink("ftp://veil.example/join#invite=" + kCode));
 }
 
 }  // namespace

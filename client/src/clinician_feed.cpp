@@ -1,0 +1,201 @@
+#include "clinician_feed.h"
+
+#include "log.h"
+
+#include <agent.h>
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace veil::client {
+namespace {
+
+using DescriptionPtr =
+    std::unique_ptr<GstWebRTCSessionDescription, decltype(&gst_webrtc_session_description_free)>;
+
+void restrictIce(GstElement* webrtc, const std::string& ice_address) {
+  GstWebRTCICE* raw_ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &raw_ice, nullptr);
+  if (raw_ice == nullptr) throw std::runtime_error("webrtcbin has no ICE agent");
+  const GObjectPtr ice(G_OBJECT(raw_ice));
+  g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
+  if (ice_address.empty()) return;
+  // Same rule as the send side: gather on the address the SFU can reach, nothing else.
+  NiceAgent* raw_agent = nullptr;
+  g_object_get(ice.get(), "agent", &raw_agent, nullptr);
+  if (raw_agent == nullptr) throw std::runtime_error("webrtcbin ICE object has no NiceAgent");
+  const GObjectPtr agent(G_OBJECT(raw_agent));
+  NiceAddress address;
+  nice_address_init(&address);
+  if (!nice_address_set_from_string(&address, ice_address.c_str()) ||
+      !nice_agent_add_local_address(NICE_AGENT(agent.get()), &address)) {
+    throw std::runtime_error("cannot use the ICE address");
+  }
+}
+
+// Runs `work` on the default main context (callbacks arrive on GStreamer threads).
+void onMainLoop(std::function<void()> work) {
+  auto owned = std::make_unique<std::function<void()>>(std::move(work));
+  g_idle_add_full(
+      G_PRIORITY_DEFAULT,
+      [](gpointer data) -> gboolean {
+        (*static_cast<std::function<void()>*>(data))();
+        return G_SOURCE_REMOVE;
+      },
+      owned.release(),
+      [](gpointer data) {
+        const std::unique_ptr<std::function<void()>> done(
+            static_cast<std::function<void()>*>(data));
+      });
+}
+
+// Emits a webrtcbin action that takes a promise and waits for its reply (webrtcbin answers on
+// its own thread, so waiting here cannot deadlock).
+const GstStructure* emitAndWait(GstElement* webrtc, const char* action, PromisePtr& promise,
+                                GstWebRTCSessionDescription* description) {
+  promise.reset(gst_promise_new());
+  if (description != nullptr) {
+    g_signal_emit_by_name(webrtc, action, description, promise.get());
+  } else {
+    g_signal_emit_by_name(webrtc, action, nullptr, promise.get());
+  }
+  if (gst_promise_wait(promise.get()) != GST_PROMISE_RESULT_REPLIED) return nullptr;
+  return gst_promise_get_reply(promise.get());
+}
+
+}  // namespace
+
+ClinicianFeed::ClinicianFeed(const std::string& ice_address, MessageCallback on_message)
+    : on_message_(std::move(on_message)) {
+  pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new("clinician-feed"))));
+  webrtc_ = makeElement("webrtcbin", "receive");
+  if (!webrtc_) throw std::runtime_error("webrtcbin is not installed");
+  g_object_set(webrtc_.get(), "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
+  gst_bin_add(GST_BIN(pipeline_.get()), webrtc_.get());
+  restrictIce(webrtc_.get(), ice_address);
+  g_signal_connect(webrtc_.get(), "pad-added", G_CALLBACK(&ClinicianFeed::onPadAdded), this);
+  g_signal_connect(webrtc_.get(), "on-data-channel", G_CALLBACK(&ClinicianFeed::onDataChannel),
+                   this);
+  g_signal_connect(webrtc_.get(), "notify::connection-state",
+                   G_CALLBACK(&ClinicianFeed::onConnectionState), this);
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    throw std::runtime_error("cannot start the receive pipeline");
+  }
+}
+
+ClinicianFeed::~ClinicianFeed() {
+  if (gathering_poll_ != 0) g_source_remove(gathering_poll_);
+  g_signal_handlers_disconnect_by_data(webrtc_.get(), this);
+  if (local_channel_) g_signal_handlers_disconnect_by_data(local_channel_.get(), this);
+  gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+}
+
+void ClinicianFeed::answer(const std::string& offer_sdp, AnswerCallback on_answer) {
+  on_answer_ = std::move(on_answer);
+  GstSDPMessage* raw_sdp = nullptr;
+  if (gst_sdp_message_new_from_text(offer_sdp.c_str(), &raw_sdp) != GST_SDP_OK) {
+    finish(false, "the clinician feed's offer is not SDP");
+    return;
+  }
+  // The description takes ownership of the SDP message.
+  const DescriptionPtr offer(gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, raw_sdp),
+                             &gst_webrtc_session_description_free);
+  PromisePtr promise;
+  emitAndWait(webrtc_.get(), "set-remote-description", promise, offer.get());
+
+  // A local channel before answering starts SCTP (server/README.md, data channels).
+  GstWebRTCDataChannel* raw_channel = nullptr;
+  g_signal_emit_by_name(webrtc_.get(), "create-data-channel", "veil-receive", nullptr,
+                        &raw_channel);
+  if (raw_channel != nullptr) {
+    local_channel_.reset(G_OBJECT(raw_channel));
+    g_signal_connect(local_channel_.get(), "on-message-string",
+                     G_CALLBACK(&ClinicianFeed::onMessage), this);
+  }
+
+  const GstStructure* reply = emitAndWait(webrtc_.get(), "create-answer", promise, nullptr);
+  GstWebRTCSessionDescription* raw_answer = nullptr;
+  if (reply == nullptr ||
+      !gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &raw_answer,
+                         nullptr) ||
+      raw_answer == nullptr) {
+    finish(false, "webrtcbin did not answer the clinician feed's offer");
+    return;
+  }
+  const DescriptionPtr answer(raw_answer, &gst_webrtc_session_description_free);
+  emitAndWait(webrtc_.get(), "set-local-description", promise, answer.get());
+  gathering_polls_ = 0;
+  gathering_poll_ = g_timeout_add(kGatheringPollMs, &ClinicianFeed::onGatheringPoll, this);
+}
+
+gboolean ClinicianFeed::onGatheringPoll(gpointer self_ptr) {
+  auto* self = static_cast<ClinicianFeed*>(self_ptr);
+  GstWebRTCICEGatheringState state = GST_WEBRTC_ICE_GATHERING_STATE_NEW;
+  g_object_get(self->webrtc_.get(), "ice-gathering-state", &state, nullptr);
+  if (state != GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
+    if (++self->gathering_polls_ < kMaxGatheringPolls) return G_SOURCE_CONTINUE;
+    self->gathering_poll_ = 0;
+    self->finish(false, "ICE gathering for the clinician feed did not finish");
+    return G_SOURCE_REMOVE;
+  }
+  self->gathering_poll_ = 0;
+  GstWebRTCSessionDescription* raw_local = nullptr;
+  g_object_get(self->webrtc_.get(), "local-description", &raw_local, nullptr);
+  if (raw_local == nullptr) {
+    self->finish(false, "no local description for the clinician feed");
+    return G_SOURCE_REMOVE;
+  }
+  const DescriptionPtr local(raw_local, &gst_webrtc_session_description_free);
+  const GCharsPtr text(gst_sdp_message_as_text(local->sdp));
+  self->finish(true, text.get());
+  return G_SOURCE_REMOVE;
+}
+
+void ClinicianFeed::finish(bool ok, const std::string& text) {
+  if (!on_answer_) return;
+  // Later, on the main loop: the callback may destroy this object.
+  onMainLoop([callback = std::move(on_answer_), ok, text] { callback(ok, text); });
+  on_answer_ = nullptr;
+}
+
+void ClinicianFeed::onPadAdded(GstElement*, GstPad* pad, gpointer self_ptr) {
+  if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
+  auto* self = static_cast<ClinicianFeed*>(self_ptr);
+  // Not played yet: received RTP is discarded, so webrtcbin never stalls on an unlinked pad.
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  if (sink == nullptr) return;
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  gst_bin_add(GST_BIN(self->pipeline_.get()), sink);
+  gst_element_sync_state_with_parent(sink);
+  const PadPtr sink_pad(gst_element_get_static_pad(sink, "sink"));
+  gst_pad_link(pad, sink_pad.get());
+}
+
+void ClinicianFeed::onConnectionState(GObject* webrtc, GParamSpec*, gpointer) {
+  GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
+  g_object_get(webrtc, "connection-state", &state, nullptr);
+  static constexpr const char* kNames[] = {"new",    "connecting", "connected",
+                                           "disconnected", "failed", "closed"};
+  const auto index = static_cast<std::size_t>(state);
+  const std::string name = index < std::size(kNames) ? kNames[index] : "?";
+  onMainLoop([name] { logLine("clinician feed: connection " + name); });
+}
+
+void ClinicianFeed::onDataChannel(GstElement*, GObject* channel, gpointer self) {
+  onMainLoop([] { logLine("clinician feed: data channel"); });
+  g_signal_connect(channel, "on-message-string", G_CALLBACK(&ClinicianFeed::onMessage), self);
+}
+
+void ClinicianFeed::onMessage(GObject*, gchar* text, gpointer self_ptr) {
+  if (text == nullptr) return;
+  auto* self = static_cast<ClinicianFeed*>(self_ptr);
+  std::string message(text);
+  // The feed outlives every queued message only while the app keeps it; the app drops it on the
+  // main loop, after which queued lambdas must not touch it: they capture the callback by value.
+  MessageCallback callback = self->on_message_;
+  onMainLoop([callback, message] { callback(message); });
+}
+
+}  // namespace veil::client

@@ -1,0 +1,169 @@
+#include "consultation_session.h"
+
+#include <nlohmann/json.hpp>
+
+namespace veil::client {
+namespace {
+
+bool isInviteCode(const std::string& code) {
+  if (code.size() != 43) return false;
+  for (const unsigned char c : code) {
+    if (!std::isalnum(c) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+std::string describe(const httplib::Result& response) {
+  if (!response) return "cannot reach the server: " + httplib::to_string(response.error());
+  // The error code only (server/README.md "Errors"); the body never carries secrets, but the
+  // code is all a user needs.
+  const auto body = nlohmann::json::parse(response->body, nullptr, false);
+  std::string code;
+  if (body.is_object() && body.contains("error") && body["error"].is_string()) {
+    code = " (" + body["error"].get<std::string>() + ")";
+  }
+  return "HTTP " + std::to_string(response->status) + code;
+}
+
+}  // namespace
+
+std::optional<InviteLink> parseInviteLink(const std::string& url) {
+  const auto marker = url.find("#invite=");
+  if (marker == std::string::npos) return std::nullopt;
+  const std::string code = url.substr(marker + 8);
+  if (!isInviteCode(code)) return std::nullopt;
+  const std::string before = url.substr(0, marker);
+  auto server = parseServerUrl(before);
+  if (!server) return std::nullopt;
+  // The link's path is the join page; the API lives at the origin's base path.
+  if (server->base_path.ends_with("/join")) {
+    server->base_path.resize(server->base_path.size() - 5);
+  } else {
+    return std::nullopt;
+  }
+  return InviteLink{*server, code};
+}
+
+std::string ConsultationSession::consultationPath(const std::string& rest) const {
+  return server_.url.base_path + "/api/v1/consultations/" + pathSegment(consultation_) + rest;
+}
+
+httplib::Headers ConsultationSession::bearer() const {
+  return {{"Authorization", "Bearer " + token_}};
+}
+
+bool ConsultationSession::adoptCredentials(const std::string& body) {
+  const auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object() || !json.contains("token") || !json["token"].is_string() ||
+      !json.contains("refresh_token") || !json["refresh_token"].is_string() ||
+      !json.contains("expires_in") || !json["expires_in"].is_number_integer()) {
+    error_ = "the server's credentials are malformed";
+    return false;
+  }
+  token_ = json["token"].get<std::string>();
+  refresh_token_ = json["refresh_token"].get<std::string>();
+  expires_in_ = json["expires_in"].get<int>();
+  if (json.contains("consultation") && json["consultation"].is_string()) {
+    consultation_ = json["consultation"].get<std::string>();
+  }
+  if (json.contains("min_mode") && json["min_mode"].is_string()) {
+    min_mode_ = json["min_mode"].get<std::string>();
+  }
+  return !consultation_.empty();
+}
+
+bool ConsultationSession::redeem(const std::string& invite_code, const std::string& display_name) {
+  nlohmann::json request = {{"invite", invite_code}};
+  if (!display_name.empty()) request["display_name"] = display_name;
+  httplib::Client client = makeHttpClient(server_);
+  const auto response = client.Post(server_.url.base_path + "/api/v1/invites/redeem",
+                                    request.dump(), "application/json");
+  if (!response || response->status != 200) {
+    error_ = "invite not accepted: " + describe(response);
+    return false;
+  }
+  return adoptCredentials(response->body);
+}
+
+std::optional<SessionStatus> ConsultationSession::status() {
+  httplib::Client client = makeHttpClient(server_);
+  const auto response = client.Get(consultationPath("/status"), bearer());
+  if (!response || response->status != 200) {
+    error_ = "status: " + describe(response);
+    return std::nullopt;
+  }
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (!json.is_object() || !json.contains("state") || !json["state"].is_string()) {
+    error_ = "status: malformed reply";
+    return std::nullopt;
+  }
+  SessionStatus status;
+  status.state = json["state"].get<std::string>();
+  status.clinician_publishing =
+      json.contains("clinician_publishing") && json["clinician_publishing"].is_boolean() &&
+      json["clinician_publishing"].get<bool>();
+  return status;
+}
+
+bool ConsultationSession::refresh() {
+  const nlohmann::json request = {{"refresh_token", refresh_token_}};
+  httplib::Client client = makeHttpClient(server_);
+  const auto response = client.Post(server_.url.base_path + "/api/v1/session/refresh",
+                                    request.dump(), "application/json");
+  if (!response || response->status != 200) {
+    error_ = "refresh: " + describe(response);
+    return false;
+  }
+  return adoptCredentials(response->body);
+}
+
+void ConsultationSession::leave() {
+  httplib::Client client = makeHttpClient(server_);
+  client.Post(consultationPath("/leave"), bearer());
+}
+
+std::optional<SubscribeOffer> ConsultationSession::subscribe() {
+  httplib::Client client = makeHttpClient(server_);
+  const auto response = client.Post(consultationPath("/subscribe"), bearer());
+  if (!response || response->status != 201) {
+    error_ = "subscribe: " + describe(response);
+    return std::nullopt;
+  }
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (!json.is_object() || !json.contains("id") || !json.contains("sdp") ||
+      !json["sdp"].is_string()) {
+    error_ = "subscribe: malformed reply";
+    return std::nullopt;
+  }
+  const std::string id =
+      json["id"].is_string() ? json["id"].get<std::string>() : json["id"].dump();
+  return SubscribeOffer{id, json["sdp"].get<std::string>()};
+}
+
+bool ConsultationSession::answerSubscription(const std::string& id, const std::string& sdp) {
+  httplib::Client client = makeHttpClient(server_);
+  const auto response = client.Post(consultationPath("/subscribe/" + pathSegment(id) + "/answer"),
+                                    bearer(), sdp, "application/sdp");
+  if (!response || response->status / 100 != 2) {
+    error_ = "subscription answer: " + describe(response);
+    return false;
+  }
+  return true;
+}
+
+std::optional<bool> ConsultationSession::keepAlive(const std::string& id) {
+  httplib::Client client = makeHttpClient(server_);
+  const auto response = client.Post(
+      consultationPath("/subscribe/" + pathSegment(id) + "/keepalive"), bearer());
+  if (!response || response->status != 200) return std::nullopt;
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  return json.is_object() && json.contains("publisher") && json["publisher"].is_boolean() &&
+         json["publisher"].get<bool>();
+}
+
+void ConsultationSession::unsubscribe(const std::string& id) {
+  httplib::Client client = makeHttpClient(server_);
+  client.Delete(consultationPath("/subscribe/" + pathSegment(id)), bearer());
+}
+
+}  // namespace veil::client
