@@ -1,0 +1,160 @@
+// The real patient device in a consultation: Janus (shipped config), veil-server with TLS and
+// SQLite, a Chromium clinician page and veil-patient, inside this test's network namespace. The
+// clinician signs in and creates a consultation; veil-patient joins from the invite link
+// (redeem, waiting room), trusting the demo certificate only through --ca-file; the clinician
+// admits it; the clinician's page decodes veil-patient's redacted video and shows the mode from
+// its data channel; a stricter mode requested by the clinician is applied by the device, a looser
+// one waits for the patient's `confirm`; leaving is audited.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { startStack, waitFor, sleep } from './lib/stack.mjs';
+import { launchBrowser } from './lib/browser.mjs';
+import { patientBin, stillSource, checkInNetns } from './e2e_patient.mjs';
+
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // node's own fetches to the self-signed stack
+
+const CLINICIAN = { username: 'dr-grace', password: 'another long clinic passphrase' };
+let stack;
+let browser;
+let app;
+let inviteUrl;
+let device;
+
+function startDevice(args) {
+  const child = spawn(patientBin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const output = { text: '' };
+  child.stdout.on('data', (chunk) => { output.text += chunk.toString(); });
+  child.stderr.on('data', (chunk) => { output.text += chunk.toString(); });
+  const exited = new Promise((done) => child.on('exit', (code, signal) => {
+    output.text += `[veil-patient exited: code ${code} signal ${signal}]\n`;
+    done({ code, signal });
+  }));
+  return {
+    log: () => output.text,
+    send(line) { child.stdin.write(`${line}\n`); },
+    exited,
+    async waitForLog(pattern, what, attempts = 150) {
+      try {
+        await waitFor(() => pattern.test(output.text), { attempts, intervalMs: 200, what });
+      } catch (error) {
+        error.message += `\n--- veil-patient log ---\n${output.text}`;
+        throw error;
+      }
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const result = await Promise.race([exited, sleep(15000).then(() => null)]);
+      if (result) return result;
+      child.kill('SIGKILL');
+      return { ...(await exited), killed: true };
+    },
+  };
+}
+
+function deviceArgs(extra) {
+  return ['--invite', inviteUrl, '--ice-address', process.env.VEIL_NETNS_ADDR,
+    '--source', `file:${stillSource}`, '--fps', '15', ...extra];
+}
+
+before(async () => {
+  checkInNetns();
+  stack = await startStack({ tls: true, clinicians: [CLINICIAN] });
+  browser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
+  app = await browser.context.newPage();
+});
+
+after(async () => {
+  await device?.stop();
+  await browser?.close();
+  await stack?.stop();
+});
+
+test('the clinician signs in and creates a consultation', async () => {
+  await app.goto(`${stack.origin}/app`);
+  await app.waitForSelector('#sign-in:not([hidden])');
+  await app.fill('#username', CLINICIAN.username);
+  await app.fill('#password', CLINICIAN.password);
+  await app.press('#password', 'Enter');
+  await app.waitForSelector('#dashboard:not([hidden])');
+  await app.click('#create');
+  await app.waitForSelector('#consultation:not([hidden])');
+  inviteUrl = await app.inputValue('#invite-url');
+  assert.match(inviteUrl, /^https:\/\/127\.0\.0\.1:\d+\/join#invite=[A-Za-z0-9_-]{43}$/);
+});
+
+test('without --ca-file the self-signed certificate is refused and the invite stays unused',
+  async () => {
+    const refused = startDevice(deviceArgs([]));
+    const { code } = await refused.exited;
+    assert.notEqual(code, 0, refused.log());
+    assert.match(refused.log(), /invite not accepted: cannot reach the server/);
+  });
+
+test('veil-patient redeems the invite, waits, and is admitted', async () => {
+  device = startDevice(deviceArgs(['--ca-file', stack.tlsCertFile,
+    '--display-name', 'Device Patient']));
+  await device.waitForLog(/waiting: the clinician has not admitted you yet/, 'waiting');
+  await app.waitForSelector('#waiting li', { timeout: 15000 });
+  assert.match(await app.textContent('#waiting li'), /Device Patient/);
+  await app.click('#waiting li button');  // "Admit" comes first
+  await device.waitForLog(/admitted/, 'admitted');
+  await device.waitForLog(/published/, 'published', 300);
+});
+
+test('the clinician page decodes the redacted video and shows the device state', async () => {
+  await waitFor(async () => {
+    const r = await app.evaluate(() => window.veilApp.report());
+    return r.subscriber && r.subscriber.framesDecoded > 10;
+  }, { attempts: 150, what: 'veil-patient video decoded on the clinician page' });
+  await waitFor(() => app.evaluate(() => window.veilApp.messages > 3),
+    { what: 'veil-state messages on the clinician page' });
+  assert.equal(await app.textContent('#mode'), 'Background hidden');
+});
+
+test('a stricter mode requested by the clinician is applied by the device; a looser one waits',
+  async () => {
+    await app.click('#start-camera');
+    await waitFor(() => app.evaluate(() => window.veilApp.publishing),
+      { what: 'clinician publishing' });
+    await device.waitForLog(/subscribed to the clinician/, 'veil-patient subscribed', 150);
+    await device.waitForLog(/clinician feed: connection connected/, 'clinician feed connected');
+
+    // The SFU drops data-channel messages sent before the device's SCTP association is up (a few
+    // hundred ms after DTLS): ask again, a bounded number of times, as a clinician would.
+    await app.selectOption('#request-mode', 'background+face');
+    let applied = false;
+    for (let attempt = 0; attempt < 5 && !applied; attempt += 1) {
+      await app.click('#mode-form button');
+      applied = await waitFor(() => /asked for mode background\+face: applied/.test(device.log()),
+        { attempts: 15, intervalMs: 200, what: 'stricter mode applied' }).then(() => true,
+        () => false);
+    }
+    assert.ok(applied, `stricter mode not applied\n${device.log()}`);
+    await waitFor(async () => (await app.textContent('#mode')) === 'Background and face hidden',
+      { what: 'the applied mode reported to the clinician page' });
+
+    await app.selectOption('#request-mode', 'background');
+    await app.click('#mode-form button');
+    await device.waitForLog(/asks for mode background, which shows more/, 'looser mode prompt');
+    await sleep(1500);  // the looser mode must not apply by itself
+    assert.equal(await app.textContent('#mode'), 'Background and face hidden');
+    device.send('confirm');
+    await waitFor(async () => (await app.textContent('#mode')) === 'Background hidden',
+      { what: 'the confirmed looser mode reported to the clinician page' });
+  });
+
+test('leaving unpublishes and is audited', async () => {
+  const result = await device.stop();
+  console.log(device.log());
+  assert.equal(result.code, 0, device.log());
+  assert.match(device.log(), /unpublished/);
+  assert.match(device.log(), /left the consultation/);
+  const events = await stack.auditEvents();
+  const names = events.map((e) => e.event);
+  for (const name of ['invite.redeem', 'waiting.join', 'waiting.admit', 'media.publish.start',
+    'participant.leave']) {
+    assert.ok(names.includes(name), `audit has ${name}: ${names.join(',')}`);
+  }
+  device = null;
+});
