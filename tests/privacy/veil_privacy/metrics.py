@@ -5,8 +5,8 @@ import numpy as np
 
 # design.md section 5: hidden regions carry no detail finer than 1/32 of the frame width.
 CUTOFF_FRACTION = 1.0 / 32
-# design.md section 5/6: the declared safety margin is 1% of the frame width.
-SAFETY_MARGIN_FRACTION = 0.01
+# The declared safety margin: Redactor::kSafetyMarginFractionOfWidth (1.5% of the frame width).
+SAFETY_MARGIN_FRACTION = 0.015
 # design.md section 6: "no 8x8 block whose high-pass content correlates above 0.3 with the input's"
 BLOCK = 8
 CORRELATION_LIMIT = 0.3
