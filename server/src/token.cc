@@ -34,8 +34,16 @@ bool IsValidKid(std::string_view kid) {
 
 // The header must be exactly {"alg":"HS256","typ":"JWT","kid":<known>}: comparing decoded JSON
 // keeps us indifferent to key order while refusing "none" and every other algorithm.
+// True when `object[name]` is exactly the string `expected`. json::value() would throw on a
+// member of another type (found by the token fuzzer), so types are checked first.
+bool HasString(const json& object, const char* name, std::string_view expected) {
+  const auto it = object.find(name);
+  return it != object.end() && it->is_string() && it->get_ref<const std::string&>() == expected;
+}
+
 std::optional<std::string> KidFrom(const json& header) {
-  if (header.size() != 3 || header.value("alg", "") != "HS256" || header.value("typ", "") != "JWT")
+  if (!header.is_object() || header.size() != 3 || !HasString(header, "alg", "HS256") ||
+      !HasString(header, "typ", "JWT"))
     return std::nullopt;
   const auto kid = header.find("kid");
   if (kid == header.end() || !kid->is_string()) return std::nullopt;
