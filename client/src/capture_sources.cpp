@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "audio_playback.h"
 #include "gst_ptr.h"
 
 namespace veil::client {
@@ -91,12 +92,18 @@ CaptureDescription videoCaptureDescription(const PatientOptions& options) {
       [uri = fileUri(path)](GstElement* pipeline) { setOnNamed(pipeline, "file", "uri", uri); }};
 }
 
-CaptureDescription audioCaptureDescription(const PatientOptions& options) {
+CaptureDescription audioCaptureDescription(const PatientOptions& options, bool echo_cancel) {
   const std::string to_sink = std::string(" ! audioconvert ! audioresample ! ") + kAudioRawCaps +
                               " ! appsink name=sink max-buffers=8 drop=true ";
   const std::string tone = "audiotestsrc is-live=true wave=sine freq=440 volume=0.2";
   switch (options.source) {
     case SourceKind::kCamera:
+      if (echo_cancel) {
+        return {std::string("autoaudiosrc ! audioconvert ! audioresample ! ") +
+                    AudioPlayback::kCaps + " ! webrtcdsp probe=" + AudioPlayback::kEchoProbeName +
+                    to_sink + "sync=false",
+                {}};
+      }
       return {"autoaudiosrc" + to_sink + "sync=false", {}};
     case SourceKind::kTest:
       return {tone + to_sink + "sync=false", {}};

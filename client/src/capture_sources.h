@@ -22,7 +22,9 @@ CaptureDescription videoCaptureDescription(const PatientOptions& options);
 
 // Audio: microphone, the file's own audio track, or a test tone → 48 kHz S16 stereo → appsink.
 // A file without audio (most sample clips) gets a quiet tone so the audio path still runs.
-CaptureDescription audioCaptureDescription(const PatientOptions& options);
+// `echo_cancel`: the microphone passes webrtcdsp, which cancels what AudioPlayback's echo probe
+// plays (only for a real microphone; files and tones have no echo).
+CaptureDescription audioCaptureDescription(const PatientOptions& options, bool echo_cancel = false);
 
 // Raw caps the capture side delivers and the send side accepts.
 std::string videoRawCaps(int width, int height, int fps, const char* format);

@@ -1,5 +1,6 @@
 #include "clinician_feed.h"
 
+#include "audio_playback.h"
 #include "log.h"
 
 #include <agent.h>
@@ -67,8 +68,9 @@ const GstStructure* emitAndWait(GstElement* webrtc, const char* action, PromiseP
 
 }  // namespace
 
-ClinicianFeed::ClinicianFeed(const std::string& ice_address, MessageCallback on_message)
-    : on_message_(std::move(on_message)) {
+ClinicianFeed::ClinicianFeed(const std::string& ice_address, MessageCallback on_message,
+                             AudioCallback on_audio)
+    : on_message_(std::move(on_message)), on_audio_(std::move(on_audio)) {
   pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new("clinician-feed"))));
   webrtc_ = makeElement("webrtcbin", "receive");
   if (!webrtc_) throw std::runtime_error("webrtcbin is not installed");
@@ -163,7 +165,14 @@ void ClinicianFeed::finish(bool ok, const std::string& text) {
 void ClinicianFeed::onPadAdded(GstElement*, GstPad* pad, gpointer self_ptr) {
   if (GST_PAD_DIRECTION(pad) != GST_PAD_SRC) return;
   auto* self = static_cast<ClinicianFeed*>(self_ptr);
-  // Not played yet: received RTP is discarded, so webrtcbin never stalls on an unlinked pad.
+  const CapsPtr caps(gst_pad_get_current_caps(pad));
+  const GstStructure* structure = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
+  const char* media = structure ? gst_structure_get_string(structure, "media") : nullptr;
+  if (media != nullptr && std::string(media) == "audio" && self->on_audio_ &&
+      self->linkAudioDecoder(pad)) {
+    return;
+  }
+  // Video (no display yet): received RTP is discarded, so webrtcbin never stalls on it.
   GstElement* sink = gst_element_factory_make("fakesink", nullptr);
   if (sink == nullptr) return;
   g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
@@ -171,6 +180,32 @@ void ClinicianFeed::onPadAdded(GstElement*, GstPad* pad, gpointer self_ptr) {
   gst_element_sync_state_with_parent(sink);
   const PadPtr sink_pad(gst_element_get_static_pad(sink, "sink"));
   gst_pad_link(pad, sink_pad.get());
+}
+
+bool ClinicianFeed::linkAudioDecoder(GstPad* pad) {
+  const std::string description =
+      std::string("rtpopusdepay ! opusdec ! audioconvert ! audioresample ! ") +
+      AudioPlayback::kCaps + " ! appsink name=decoded sync=false emit-signals=true";
+  GError* raw_error = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw_error);
+  const ErrorPtr error(raw_error);
+  if (bin == nullptr) return false;
+  gst_bin_add(GST_BIN(pipeline_.get()), bin);  // the pipeline takes the floating ref
+  const ElementPtr sink(gst_bin_get_by_name(GST_BIN(bin), "decoded"));
+  g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&ClinicianFeed::onAudioSample), this);
+  gst_element_sync_state_with_parent(bin);
+  const PadPtr sink_pad(gst_element_get_static_pad(bin, "sink"));
+  if (gst_pad_link(pad, sink_pad.get()) != GST_PAD_LINK_OK) return false;
+  onMainLoop([] { logLine("clinician feed: audio decoding"); });
+  return true;
+}
+
+GstFlowReturn ClinicianFeed::onAudioSample(GstElement* sink, gpointer self_ptr) {
+  GstSample* raw = nullptr;
+  g_signal_emit_by_name(sink, "pull-sample", &raw);
+  const SamplePtr sample(raw);
+  if (sample) static_cast<ClinicianFeed*>(self_ptr)->on_audio_(sample.get());
+  return GST_FLOW_OK;
 }
 
 void ClinicianFeed::onConnectionState(GObject* webrtc, GParamSpec*, gpointer) {

@@ -16,8 +16,11 @@ class ClinicianFeed {
  public:
   using AnswerCallback = std::function<void(bool ok, const std::string& sdp_or_error)>;
   using MessageCallback = std::function<void(const std::string& text)>;
+  // Decoded audio (AudioPlayback::kCaps), on a streaming thread.
+  using AudioCallback = std::function<void(GstSample* sample)>;
 
-  ClinicianFeed(const std::string& ice_address, MessageCallback on_message);
+  ClinicianFeed(const std::string& ice_address, MessageCallback on_message,
+                AudioCallback on_audio);
   ~ClinicianFeed();
   ClinicianFeed(const ClinicianFeed&) = delete;
   ClinicianFeed& operator=(const ClinicianFeed&) = delete;
@@ -27,6 +30,8 @@ class ClinicianFeed {
   void answer(const std::string& offer_sdp, AnswerCallback on_answer);
 
  private:
+  bool linkAudioDecoder(GstPad* pad);
+  static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static void onPadAdded(GstElement* webrtc, GstPad* pad, gpointer self);
   static void onConnectionState(GObject* webrtc, GParamSpec* spec, gpointer self);
   static void onDataChannel(GstElement* webrtc, GObject* channel, gpointer self);
@@ -41,6 +46,7 @@ class ClinicianFeed {
   ElementPtr webrtc_;
   GObjectPtr local_channel_;
   MessageCallback on_message_;
+  AudioCallback on_audio_;
   AnswerCallback on_answer_;
   guint gathering_poll_ = 0;
   int gathering_polls_ = 0;

@@ -28,6 +28,7 @@ std::optional<std::string> readTokenFile(const std::filesystem::path& path) {
 std::string usage() {
   return "usage: veil-patient (--invite URL | --invite-file F | --server URL --consultation ID\n"
          "                    (--token T | --token-file F)) [--ca-file PEM] [--display-name N]\n"
+         "                    [--audio-out device|discard|none] (the clinician's audio)\n"
          "                    --ice-address A [--source camera|file:PATH|test]\n"
          "                    [--mode background|face|background+face|private-regions|voice-only]\n"
          "                    [--codec vp8|h264|vp9] [--width W] [--height H] [--fps N]\n"
@@ -78,6 +79,16 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       options.invite_url = *invite;
     } else if (flag == "--display-name") {
       options.display_name = value;
+    } else if (flag == "--audio-out") {
+      if (value == "device") {
+        options.audio_out = PatientOptions::AudioOut::kDevice;
+      } else if (value == "discard") {
+        options.audio_out = PatientOptions::AudioOut::kDiscard;
+      } else if (value == "none") {
+        options.audio_out = PatientOptions::AudioOut::kNone;
+      } else {
+        return {std::nullopt, "bad --audio-out " + value};
+      }
     } else if (flag == "--ca-file") {
       options.ca_file = value;
     } else if (flag == "--source") {

@@ -29,6 +29,7 @@ struct PatientOptions {
   int fps = 30;
   std::filesystem::path models_dir;  // empty: the engine's default
   bool audio = true;
+  enum class AudioOut { kDevice, kDiscard, kNone } audio_out = AudioOut::kDevice;  // clinician's
   bool latency_stamp = false;  // test-only builds: stamp capture time into each sent frame
 };
 

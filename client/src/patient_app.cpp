@@ -115,6 +115,16 @@ int PatientApp::run() {
       g_io_add_watch(stdin_channel_.get(), static_cast<GIOCondition>(G_IO_IN | G_IO_HUP | G_IO_ERR),
                      &PatientApp::onStdin, this);
 
+  if (session_ && options_.audio_out != PatientOptions::AudioOut::kNone) {
+    try {
+      playback_ = std::make_unique<AudioPlayback>(
+          options_.audio_out == PatientOptions::AudioOut::kDevice
+              ? AudioPlayback::Output::kDevice
+              : AudioPlayback::Output::kDiscard);
+    } catch (const std::exception& error) {
+      logLine(std::string("the clinician's audio will not play: ") + error.what());
+    }
+  }
   if (session_) {
     logLine("waiting: the clinician has not admitted you yet");
     scheduleRefresh(session_->expiresInSeconds());
@@ -166,7 +176,8 @@ bool PatientApp::startMedia() {
         [this](bool ok, const std::string& sdp_or_error) { onOfferReady(ok, sdp_or_error); });
   });
   if (options_.audio) {
-    const CaptureDescription audio = audioCaptureDescription(options_);
+    const bool echo_cancel = playback_ != nullptr && options_.source == SourceKind::kCamera;
+    const CaptureDescription audio = audioCaptureDescription(options_, echo_cancel);
     audio_capture_ = std::make_unique<CapturePipeline>(
         "audio capture", audio.launch, audio.configure,
         [this](GstSample* sample) { send_.pushAudio(sample); },
@@ -223,7 +234,10 @@ void PatientApp::subscribeToClinician() {
   subscription_id_ = offer->id;
   try {
     clinician_feed_ = std::make_unique<ClinicianFeed>(
-        options_.ice_address, [this](const std::string& text) { onClinicianMessage(text); });
+        options_.ice_address, [this](const std::string& text) { onClinicianMessage(text); },
+        [this](GstSample* sample) {
+          if (playback_) playback_->push(sample);
+        });
   } catch (const std::exception& error) {
     logLine(std::string("cannot receive the clinician's feed: ") + error.what());
     dropClinicianFeed();
@@ -481,6 +495,10 @@ gboolean PatientApp::onStatsTick(gpointer self_ptr) {
       static_cast<unsigned long long>(not_normal),
       static_cast<unsigned long long>(self->send_.framesPushed()));
   logLine(line);
+  if (self->playback_ && self->playback_->buffersPlayed() > 0) {
+    logLine("stats: clinician audio " + std::to_string(self->playback_->buffersPlayed()) +
+            " buffers decoded");
+  }
   return G_SOURCE_CONTINUE;
 }
 

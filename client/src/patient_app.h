@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "audio_playback.h"
 #include "capture_pipeline.h"
 #include "clinician_feed.h"
 #include "consultation_session.h"
@@ -67,6 +68,7 @@ class PatientApp {
   std::string resource_;
   // Invite flow only (empty with --token): credentials, waiting room, the clinician's feed.
   std::unique_ptr<ConsultationSession> session_;
+  std::unique_ptr<AudioPlayback> playback_;  // before the feed: the feed pushes into it
   std::unique_ptr<ClinicianFeed> clinician_feed_;
   std::string subscription_id_;
   bool media_started_ = false;

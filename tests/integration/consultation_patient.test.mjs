@@ -54,7 +54,7 @@ function startDevice(args) {
 
 function deviceArgs(extra) {
   return ['--invite', inviteUrl, '--ice-address', process.env.VEIL_NETNS_ADDR,
-    '--source', `file:${stillSource}`, '--fps', '15', ...extra];
+    '--source', `file:${stillSource}`, '--fps', '15', '--audio-out', 'discard', ...extra];
 }
 
 before(async () => {
@@ -112,13 +112,17 @@ test('the clinician page decodes the redacted video and shows the device state',
   assert.equal(await app.textContent('#mode'), 'Background hidden');
 });
 
-test('a stricter mode requested by the clinician is applied by the device; a looser one waits',
+test('the clinician audio decodes in veil-patient; a stricter mode requested by the clinician is applied by the device; a looser one waits',
   async () => {
     await app.click('#start-camera');
     await waitFor(() => app.evaluate(() => window.veilApp.publishing),
       { what: 'clinician publishing' });
     await device.waitForLog(/subscribed to the clinician/, 'veil-patient subscribed', 150);
     await device.waitForLog(/clinician feed: connection connected/, 'clinician feed connected');
+    // The clinician's (fake) microphone reaches veil-patient and decodes (Opus → PCM).
+    await device.waitForLog(/clinician feed: audio decoding/, 'clinician audio linked');
+    await device.waitForLog(/stats: clinician audio [1-9]\d* buffers decoded/,
+      'clinician audio decoded', 120);
 
     // The SFU drops data-channel messages sent before the device's SCTP association is up (a few
     // hundred ms after DTLS): ask again, a bounded number of times, as a clinician would.
