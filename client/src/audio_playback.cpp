@@ -10,8 +10,8 @@
 namespace veil::client {
 
 AudioPlayback::AudioPlayback(Output output) {
-  const std::string sink = output == Output::kDevice ? "autoaudiosink"
-                                                     : "fakesink sync=false async=false";
+  const std::string sink =
+      output == Output::kDevice ? "autoaudiosink" : "fakesink sync=false async=false";
   const std::string description =
       std::string("appsrc name=in is-live=true format=time do-timestamp=true caps=") + kCaps +
       " ! queue max-size-time=200000000 leaky=downstream ! audioconvert ! audioresample ! " +

@@ -16,7 +16,8 @@ class AudioPlayback {
   enum class Output { kDevice, kDiscard };  // kDiscard: decode and drop (tests, no speaker)
   static constexpr const char* kEchoProbeName = "veil-echo-probe";
   // What push() accepts.
-  static constexpr const char* kCaps = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
+  static constexpr const char* kCaps =
+      "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
 
   explicit AudioPlayback(Output output);
   ~AudioPlayback();

@@ -1,14 +1,14 @@
 #include "clinician_feed.h"
 
-#include "audio_playback.h"
-#include "log.h"
-
 #include <agent.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
 #include <memory>
 #include <stdexcept>
+
+#include "audio_playback.h"
+#include "log.h"
 
 namespace veil::client {
 namespace {
@@ -211,8 +211,8 @@ GstFlowReturn ClinicianFeed::onAudioSample(GstElement* sink, gpointer self_ptr) 
 void ClinicianFeed::onConnectionState(GObject* webrtc, GParamSpec*, gpointer) {
   GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
   g_object_get(webrtc, "connection-state", &state, nullptr);
-  static constexpr const char* kNames[] = {"new",    "connecting", "connected",
-                                           "disconnected", "failed", "closed"};
+  static constexpr const char* kNames[] = {"new",          "connecting", "connected",
+                                           "disconnected", "failed",     "closed"};
   const auto index = static_cast<std::size_t>(state);
   const std::string name = index < std::size(kNames) ? kNames[index] : "?";
   onMainLoop([name] { logLine("clinician feed: connection " + name); });

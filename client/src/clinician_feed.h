@@ -19,8 +19,7 @@ class ClinicianFeed {
   // Decoded audio (AudioPlayback::kCaps), on a streaming thread.
   using AudioCallback = std::function<void(GstSample* sample)>;
 
-  ClinicianFeed(const std::string& ice_address, MessageCallback on_message,
-                AudioCallback on_audio);
+  ClinicianFeed(const std::string& ice_address, MessageCallback on_message, AudioCallback on_audio);
   ~ClinicianFeed();
   ClinicianFeed(const ClinicianFeed&) = delete;
   ClinicianFeed& operator=(const ClinicianFeed&) = delete;

@@ -99,9 +99,9 @@ std::optional<SessionStatus> ConsultationSession::status() {
   }
   SessionStatus status;
   status.state = json["state"].get<std::string>();
-  status.clinician_publishing =
-      json.contains("clinician_publishing") && json["clinician_publishing"].is_boolean() &&
-      json["clinician_publishing"].get<bool>();
+  status.clinician_publishing = json.contains("clinician_publishing") &&
+                                json["clinician_publishing"].is_boolean() &&
+                                json["clinician_publishing"].get<bool>();
   return status;
 }
 
@@ -135,8 +135,7 @@ std::optional<SubscribeOffer> ConsultationSession::subscribe() {
     error_ = "subscribe: malformed reply";
     return std::nullopt;
   }
-  const std::string id =
-      json["id"].is_string() ? json["id"].get<std::string>() : json["id"].dump();
+  const std::string id = json["id"].is_string() ? json["id"].get<std::string>() : json["id"].dump();
   return SubscribeOffer{id, json["sdp"].get<std::string>()};
 }
 
@@ -153,8 +152,8 @@ bool ConsultationSession::answerSubscription(const std::string& id, const std::s
 
 std::optional<bool> ConsultationSession::keepAlive(const std::string& id) {
   httplib::Client client = makeHttpClient(server_);
-  const auto response = client.Post(
-      consultationPath("/subscribe/" + pathSegment(id) + "/keepalive"), bearer());
+  const auto response =
+      client.Post(consultationPath("/subscribe/" + pathSegment(id) + "/keepalive"), bearer());
   if (!response || response->status != 200) return std::nullopt;
   const auto json = nlohmann::json::parse(response->body, nullptr, false);
   return json.is_object() && json.contains("publisher") && json["publisher"].is_boolean() &&

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "capture_sources.h"
@@ -117,10 +117,10 @@ int PatientApp::run() {
 
   if (session_ && options_.audio_out != PatientOptions::AudioOut::kNone) {
     try {
-      playback_ = std::make_unique<AudioPlayback>(
-          options_.audio_out == PatientOptions::AudioOut::kDevice
-              ? AudioPlayback::Output::kDevice
-              : AudioPlayback::Output::kDiscard);
+      playback_ =
+          std::make_unique<AudioPlayback>(options_.audio_out == PatientOptions::AudioOut::kDevice
+                                              ? AudioPlayback::Output::kDevice
+                                              : AudioPlayback::Output::kDiscard);
     } catch (const std::exception& error) {
       logLine(std::string("the clinician's audio will not play: ") + error.what());
     }
@@ -314,8 +314,8 @@ gboolean PatientApp::onRefreshTick(gpointer self_ptr) {
     self->scheduleRefresh(self->session_->expiresInSeconds());
   } else {
     logLine(self->session_->error());
-    self->refresh_timer_ = g_timeout_add_seconds(kRefreshRetrySeconds, &PatientApp::onRefreshTick,
-                                                 self);
+    self->refresh_timer_ =
+        g_timeout_add_seconds(kRefreshRetrySeconds, &PatientApp::onRefreshTick, self);
   }
   return G_SOURCE_REMOVE;
 }

@@ -76,8 +76,8 @@ class PatientApp {
   guint status_timer_ = 0;
   guint refresh_timer_ = 0;
   guint keepalive_timer_ = 0;
-  static constexpr guint kStatusSeconds = 2;     // server/README.md: poll every 2 s
-  static constexpr guint kKeepAliveSeconds = 15; // the server drops a subscription after 60 s
+  static constexpr guint kStatusSeconds = 2;      // server/README.md: poll every 2 s
+  static constexpr guint kKeepAliveSeconds = 15;  // the server drops a subscription after 60 s
   static constexpr int kRefreshMarginSeconds = 60;
   static constexpr int kRefreshRetrySeconds = 10;
   guint stdin_watch_ = 0;

@@ -65,8 +65,9 @@ TEST(ServerUrl, Parses) {
 const std::string kCode = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ-_01234";  // 43 characters
 
 TEST(Options, InviteReplacesServerConsultationAndToken) {
-  const ParseResult parsed = parseOptions({"--invite", "https://h:8443/join#invite=" + kCode,
-                                           "--ca-file", "/tmp/ca.pem", "--ice-address", "10.0.0.2"});
+  const ParseResult parsed =
+      parseOptions({"--invite", "https://h:8443/join#invite=" + kCode, "--ca-file", "/tmp/ca.pem",
+                    "--ice-address", "10.0.0.2"});
   ASSERT_TRUE(parsed.options) << parsed.error;
   EXPECT_EQ(parsed.options->ca_file, "/tmp/ca.pem");
   EXPECT_TRUE(parsed.options->token.empty());
