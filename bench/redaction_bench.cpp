@@ -79,20 +79,44 @@ void TotalPerFrame(benchmark::State& state, veil::Mode mode) {
 }  // namespace
 
 BENCHMARK_CAPTURE(Segmentation, general, veil::SegmenterModel::kGeneral)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(Segmentation, landscape, veil::SegmenterModel::kLandscape)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(Isolation)->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(FaceDetection, short_range, veil::FaceDetectorModel::kShortRange)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(FaceDetection, full_range, veil::FaceDetectorModel::kFullRange)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(Pose, lite, veil::PoseModel::kLite)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(Pose, full, veil::PoseModel::kFull)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(MarginAndFill)->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(TotalPerFrame, background, veil::Mode::kBackground)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(TotalPerFrame, face, veil::Mode::kFace)
-    ->Arg(640)->Arg(1280)->Unit(benchmark::kMillisecond)->UseRealTime();
+    ->Arg(640)
+    ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();

@@ -85,8 +85,10 @@ ParseResult parseBlurOptions(int argc, char** argv) {
     } else if (arg == "--mode") {
       const auto v = value();
       const auto mode = v ? parseMode(*v) : std::nullopt;
-      if (!mode) return usageError("--mode needs one of background, face, background+face, "
-                                   "private-regions, voice-only");
+      if (!mode)
+        return usageError(
+            "--mode needs one of background, face, background+face, "
+            "private-regions, voice-only");
       options.mode = *mode;
       mode_given = true;
     } else if (arg == "--model") {
@@ -106,8 +108,9 @@ ParseResult parseBlurOptions(int argc, char** argv) {
       const auto v = value();
       const auto zone = v ? parseKeepVisible(*v) : std::nullopt;
       if (!zone) {
-        return usageError("--keep-visible needs x,y,w,h[,seconds] (non-negative numbers, w and h "
-                          ">= 1, 0 < seconds <= 600)");
+        return usageError(
+            "--keep-visible needs x,y,w,h[,seconds] (non-negative numbers, w and h "
+            ">= 1, 0 < seconds <= 600)");
       }
       options.keep_visible = zone;
     } else if (!arg.empty() && arg[0] == '-' && arg != "-") {

@@ -11,10 +11,10 @@ namespace veil::cli {
 // Documented in --help; tests and scripts rely on these numbers.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailed = 1,       // processing or writing failed; no output was left behind
-  kExitUsage = 2,        // bad command line
-  kExitBadInput = 3,     // input missing, unreadable or of an unsupported kind
-  kExitNoModels = 4,     // model files missing or unusable (run scripts/fetch-models)
+  kExitFailed = 1,    // processing or writing failed; no output was left behind
+  kExitUsage = 2,     // bad command line
+  kExitBadInput = 3,  // input missing, unreadable or of an unsupported kind
+  kExitNoModels = 4,  // model files missing or unusable (run scripts/fetch-models)
 };
 
 inline constexpr double kDefaultKeepVisibleSeconds = 30;

@@ -1,10 +1,11 @@
 #include "media_io.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <stdexcept>
 #include <system_error>
-#include <unistd.h>
 
 namespace veil::cli {
 namespace {
@@ -49,9 +50,8 @@ std::vector<std::filesystem::path> imagesInFolder(const std::filesystem::path& f
 
 AtomicOutput::AtomicOutput(std::filesystem::path final_path) : final_path_(std::move(final_path)) {
   const std::string stem = final_path_.filename().stem().string();
-  temp_path_ = final_path_.parent_path() /
-               ("." + stem + ".veil-tmp-" + std::to_string(::getpid()) +
-                final_path_.extension().string());
+  temp_path_ = final_path_.parent_path() / ("." + stem + ".veil-tmp-" + std::to_string(::getpid()) +
+                                            final_path_.extension().string());
 }
 
 AtomicOutput::~AtomicOutput() {
@@ -66,7 +66,8 @@ void AtomicOutput::commit() {
     throw std::runtime_error(final_path_.string() + " already exists; not replacing a folder");
   }
   std::filesystem::rename(temp_path_, final_path_, ec);
-  if (ec) throw std::runtime_error("cannot rename into " + final_path_.string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot rename into " + final_path_.string() + ": " + ec.message());
   committed_ = true;
 }
 

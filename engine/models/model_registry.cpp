@@ -30,7 +30,8 @@ constexpr std::array<ModelSpec, 6> kModels = {{
      "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f"},
 }};
 
-constexpr std::string_view kFetchHint = " (run scripts/fetch-models, or pass --models DIR / set VEIL_MODELS)";
+constexpr std::string_view kFetchHint =
+    " (run scripts/fetch-models, or pass --models DIR / set VEIL_MODELS)";
 
 }  // namespace
 

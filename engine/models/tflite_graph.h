@@ -78,7 +78,7 @@ struct OpOptions {
 
 struct Operator {
   OpKind kind = OpKind::kAdd;
-  std::vector<int> inputs;   // -1 marks an omitted optional input
+  std::vector<int> inputs;  // -1 marks an omitted optional input
   std::vector<int> outputs;
   OpOptions options;
 };

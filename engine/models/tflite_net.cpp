@@ -13,8 +13,8 @@ namespace {
 
 using tflite::Activation;
 using tflite::Graph;
-using tflite::OpKind;
 using tflite::Operator;
+using tflite::OpKind;
 using tflite::Padding;
 using tflite::TensorType;
 
@@ -515,7 +515,8 @@ class NetBuilder {
       fail("element count changes");
     }
     cv::dnn::LayerParams p;
-    p.set("dim", cv::dnn::DictValue::arrayInt(out_shape.data(), static_cast<int>(out_shape.size())));
+    p.set("dim",
+          cv::dnn::DictValue::arrayInt(out_shape.data(), static_cast<int>(out_shape.size())));
     define(op, Value{addLayer("Reshape", p, {plain(x)}), false});
   }
 

@@ -49,7 +49,9 @@ std::vector<int> toVector(const flatbuffers::Vector<int32_t>* values) {
   return out;
 }
 
-std::size_t elementSize(TensorType type) { return type == TensorType::kFloat16 ? 2 : 4; }
+std::size_t elementSize(TensorType type) {
+  return type == TensorType::kFloat16 ? 2 : 4;
+}
 
 TensorType mapType(fb::TensorType type, const std::string& label, const std::string& tensor) {
   switch (type) {
@@ -174,7 +176,8 @@ void readCustomTransposeConvOptions(const fb::Operator& op, Operator& out,
   }
   auto word = [&](int i) {
     std::uint32_t v = 0;
-    for (int b = 3; b >= 0; --b) v = (v << 8) | raw->Get(static_cast<flatbuffers::uoffset_t>(i * 4 + b));
+    for (int b = 3; b >= 0; --b)
+      v = (v << 8) | raw->Get(static_cast<flatbuffers::uoffset_t>(i * 4 + b));
     return static_cast<std::int32_t>(v);
   };
   const int padding = word(0);
@@ -202,11 +205,13 @@ Operator readOperator(const fb::Operator& op, const fb::Model& model, std::size_
   out.inputs = toVector(op.inputs());
   out.outputs = toVector(op.outputs());
   for (const int t : out.inputs) {
-    if (t < -1 || t >= static_cast<int>(tensor_count)) throw ModelError(where + ": bad input index");
+    if (t < -1 || t >= static_cast<int>(tensor_count))
+      throw ModelError(where + ": bad input index");
   }
   if (out.outputs.empty()) throw ModelError(where + ": no outputs");
   for (const int t : out.outputs) {
-    if (t < 0 || t >= static_cast<int>(tensor_count)) throw ModelError(where + ": bad output index");
+    if (t < 0 || t >= static_cast<int>(tensor_count))
+      throw ModelError(where + ": bad output index");
   }
 
   OpOptions& o = out.options;
@@ -348,25 +353,44 @@ std::int64_t Tensor::elementCount() const {
 
 const char* toString(OpKind kind) {
   switch (kind) {
-    case OpKind::kAdd: return "ADD";
-    case OpKind::kAveragePool2d: return "AVERAGE_POOL_2D";
-    case OpKind::kConcatenation: return "CONCATENATION";
-    case OpKind::kConv2d: return "CONV_2D";
-    case OpKind::kDepthwiseConv2d: return "DEPTHWISE_CONV_2D";
-    case OpKind::kDepthToSpace: return "DEPTH_TO_SPACE";
-    case OpKind::kDequantize: return "DEQUANTIZE";
-    case OpKind::kDensify: return "DENSIFY";
-    case OpKind::kHardSwish: return "HARD_SWISH";
-    case OpKind::kLogistic: return "LOGISTIC";
-    case OpKind::kMaxPool2d: return "MAX_POOL_2D";
-    case OpKind::kMean: return "MEAN";
-    case OpKind::kMul: return "MUL";
-    case OpKind::kPad: return "PAD";
-    case OpKind::kRelu: return "RELU";
-    case OpKind::kRelu6: return "RELU6";
-    case OpKind::kReshape: return "RESHAPE";
-    case OpKind::kResizeBilinear: return "RESIZE_BILINEAR";
-    case OpKind::kTransposeConvBias: return "Convolution2DTransposeBias";
+    case OpKind::kAdd:
+      return "ADD";
+    case OpKind::kAveragePool2d:
+      return "AVERAGE_POOL_2D";
+    case OpKind::kConcatenation:
+      return "CONCATENATION";
+    case OpKind::kConv2d:
+      return "CONV_2D";
+    case OpKind::kDepthwiseConv2d:
+      return "DEPTHWISE_CONV_2D";
+    case OpKind::kDepthToSpace:
+      return "DEPTH_TO_SPACE";
+    case OpKind::kDequantize:
+      return "DEQUANTIZE";
+    case OpKind::kDensify:
+      return "DENSIFY";
+    case OpKind::kHardSwish:
+      return "HARD_SWISH";
+    case OpKind::kLogistic:
+      return "LOGISTIC";
+    case OpKind::kMaxPool2d:
+      return "MAX_POOL_2D";
+    case OpKind::kMean:
+      return "MEAN";
+    case OpKind::kMul:
+      return "MUL";
+    case OpKind::kPad:
+      return "PAD";
+    case OpKind::kRelu:
+      return "RELU";
+    case OpKind::kRelu6:
+      return "RELU6";
+    case OpKind::kReshape:
+      return "RESHAPE";
+    case OpKind::kResizeBilinear:
+      return "RESIZE_BILINEAR";
+    case OpKind::kTransposeConvBias:
+      return "Convolution2DTransposeBias";
   }
   return "?";
 }
@@ -401,7 +425,8 @@ Graph readGraph(const std::vector<std::uint8_t>& bytes, const std::string& label
   const std::size_t tensor_count = graph.tensors.size();
   graph.operators.reserve(sub.operators()->size());
   for (flatbuffers::uoffset_t i = 0; i < sub.operators()->size(); ++i) {
-    graph.operators.push_back(readOperator(*sub.operators()->Get(i), model, i, tensor_count, label));
+    graph.operators.push_back(
+        readOperator(*sub.operators()->Get(i), model, i, tensor_count, label));
   }
   graph.inputs = toVector(sub.inputs());
   graph.outputs = toVector(sub.outputs());

@@ -25,7 +25,8 @@ const std::vector<TrackedFace>& FaceStage::update(const cv::Mat& bgr, std::int64
       for (FaceDetection d : full_range_.detect(bgr(tile))) {
         d.box.x += static_cast<float>(tile.x);
         d.box.y += static_cast<float>(tile.y);
-        for (auto& k : d.keypoints) k += cv::Point2f(static_cast<float>(tile.x), static_cast<float>(tile.y));
+        for (auto& k : d.keypoints)
+          k += cv::Point2f(static_cast<float>(tile.x), static_cast<float>(tile.y));
         detections.push_back(d);
       }
     }
@@ -38,8 +39,8 @@ const std::vector<TrackedFace>& FaceStage::update(const cv::Mat& bgr, std::int64
   for (const auto& d : detections) {
     if (d.box.area() > largest) {
       largest = d.box.area();
-      main_face_centre_ = cv::Point(cvRound(d.box.x + d.box.width / 2),
-                                    cvRound(d.box.y + d.box.height / 2));
+      main_face_centre_ =
+          cv::Point(cvRound(d.box.x + d.box.width / 2), cvRound(d.box.y + d.box.height / 2));
     }
   }
   return tracker_.update(detections, timestamp_us);
@@ -50,8 +51,8 @@ cv::Rect FaceStage::tileRect(cv::Size frame, int index) {
   const int w = std::max(1, static_cast<int>(frame.width * 1.4 / kTilesPerSide));
   const int h = std::max(1, static_cast<int>(frame.height * 1.4 / kTilesPerSide));
   const int col = index % kTilesPerSide, row = index / kTilesPerSide;
-  return {(frame.width - w) * col / (kTilesPerSide - 1), (frame.height - h) * row / (kTilesPerSide - 1),
-          w, h};
+  return {(frame.width - w) * col / (kTilesPerSide - 1),
+          (frame.height - h) * row / (kTilesPerSide - 1), w, h};
 }
 
 void FaceStage::reset() {

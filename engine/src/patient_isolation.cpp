@@ -8,13 +8,15 @@ namespace veil {
 std::optional<cv::Mat> PatientIsolator::isolate(const cv::Mat& foreground,
                                                 std::optional<cv::Point> main_face_centre) {
   cv::Mat labels, stats, centroids;
-  const int count = cv::connectedComponentsWithStats(foreground, labels, stats, centroids, 8, CV_32S);
+  const int count =
+      cv::connectedComponentsWithStats(foreground, labels, stats, centroids, 8, CV_32S);
   const double min_area = kMinRegionFraction * foreground.total();
   const cv::Point2d frame_centre(foreground.cols / 2.0, foreground.rows / 2.0);
   const double diagonal = std::hypot(foreground.cols, foreground.rows);
 
   int largest_area = 0;
-  for (int i = 1; i < count; ++i) largest_area = std::max(largest_area, stats.at<int>(i, cv::CC_STAT_AREA));
+  for (int i = 1; i < count; ++i)
+    largest_area = std::max(largest_area, stats.at<int>(i, cv::CC_STAT_AREA));
 
   int chosen = 0;
   if (main_face_centre && main_face_centre->inside(cv::Rect(0, 0, labels.cols, labels.rows))) {

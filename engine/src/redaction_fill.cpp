@@ -4,7 +4,9 @@
 
 namespace veil {
 
-cv::Mat fullyHiddenFrame(cv::Size size) { return cv::Mat(size, CV_8UC3, kHiddenFillBgr); }
+cv::Mat fullyHiddenFrame(cv::Size size) {
+  return cv::Mat(size, CV_8UC3, kHiddenFillBgr);
+}
 
 cv::Mat composeVisible(const cv::Mat& frame_bgr, const cv::Mat& alpha) {
   CV_Assert(frame_bgr.type() == CV_8UC3 && alpha.type() == CV_32FC1 &&

@@ -8,13 +8,13 @@
 
 #include "avatar.h"
 #include "face_stage.h"
-#include "model_registry.h"
-#include "veil/body_zones.h"
-#include "veil/pose_landmarker.h"
 #include "mask_check.h"
+#include "model_registry.h"
 #include "patient_isolation.h"
 #include "redaction_fill.h"
 #include "reveal_hysteresis.h"
+#include "veil/body_zones.h"
+#include "veil/pose_landmarker.h"
 #include "visibility.h"
 
 namespace veil {
@@ -136,7 +136,8 @@ struct Redactor::State {
     consecutive_failures = 0;
     cv::Mat foreground;
     cv::compare(inference.probability, kPersonThreshold, foreground, cv::CMP_GE);
-    const auto patient = isolator.isolate(foreground, faces ? faces->mainFaceCentre() : std::nullopt);
+    const auto patient =
+        isolator.isolate(foreground, faces ? faces->mainFaceCentre() : std::nullopt);
     if (!patient) return hideAll(reasons | kReasonNoPerson);
     const cv::Rect person_box = cv::boundingRect(*patient);
     BodyZones zones;
@@ -159,7 +160,8 @@ struct Redactor::State {
   void loadFaces() {
     try {
       // The full model: the lite one invents bodies inside face close-ups (tests/unit).
-      pose = std::make_unique<PoseLandmarker>(PoseModel::kFull, resolveModelsDir(options.models_dir));
+      pose =
+          std::make_unique<PoseLandmarker>(PoseModel::kFull, resolveModelsDir(options.models_dir));
     } catch (const std::exception& e) {
       if (model_error.empty()) model_error = e.what();
     }
@@ -186,9 +188,9 @@ struct Redactor::State {
 };
 
 Redactor::Redactor(RedactorOptions options) : state_(std::make_unique<State>(options)) {
-  const SegmenterModel primary_model =
-      options.model == SegmenterModel::kLandscape ? SegmenterModel::kLandscape
-                                                  : SegmenterModel::kGeneral;
+  const SegmenterModel primary_model = options.model == SegmenterModel::kLandscape
+                                           ? SegmenterModel::kLandscape
+                                           : SegmenterModel::kGeneral;
   try {
     state_->primary = makeSelfieSegmenter(primary_model, options.models_dir);
   } catch (const std::exception& e) {
@@ -217,10 +219,18 @@ Redactor::~Redactor() = default;
 Redactor::Redactor(Redactor&&) noexcept = default;
 Redactor& Redactor::operator=(Redactor&&) noexcept = default;
 
-void Redactor::setMode(Mode mode) { state_->options.mode = mode; }
-Mode Redactor::mode() const { return state_->options.mode; }
-void Redactor::setKeepVisible(std::optional<KeepVisibleZone> zone) { state_->keep_visible = zone; }
-const std::string& Redactor::modelError() const { return state_->model_error; }
+void Redactor::setMode(Mode mode) {
+  state_->options.mode = mode;
+}
+Mode Redactor::mode() const {
+  return state_->options.mode;
+}
+void Redactor::setKeepVisible(std::optional<KeepVisibleZone> zone) {
+  state_->keep_visible = zone;
+}
+const std::string& Redactor::modelError() const {
+  return state_->model_error;
+}
 
 void Redactor::reset() {
   State& s = *state_;
@@ -304,8 +314,8 @@ RedactedFrame Redactor::redact(const Frame& frame) {
       s.last_good_shown.release();
       return hideAll(reasons | kReasonNoPerson, bgr.size());
     }
-    cv::Mat shown_now = shows_only_patient ? patient->clone()
-                                           : cv::Mat(bgr.size(), CV_8U, cv::Scalar(255));
+    cv::Mat shown_now =
+        shows_only_patient ? patient->clone() : cv::Mat(bgr.size(), CV_8U, cv::Scalar(255));
     if (hides_faces) {
       shown_now.setTo(0, face_regions);
       if (patient && !face_on_patient) {

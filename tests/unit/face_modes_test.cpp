@@ -116,7 +116,8 @@ TEST_P(FaceModeOnStills, AttackerDetectorsFindNoFaceWhereTheyFoundOneInTheInput)
     const auto attacker_on_input = attacker.detect(input);
     if (countAll(attacker_on_input) == 0) continue;
     ++inputs_with_faces;
-    const auto input_faces = facesInInput(attacker_on_input, detectAll(short_range, full_range, input));
+    const auto input_faces =
+        facesInInput(attacker_on_input, detectAll(short_range, full_range, input));
     Redactor redactor(optionsFor(GetParam()));
     const RedactedFrame out = redactor.redact(Frame(input, 0));
     EXPECT_EQ(facesRedetected(attacker.detect(out.toMat()), input_faces), 0)
@@ -166,9 +167,10 @@ TEST(FaceMode, AFaceLostLongerThanTheHoldTimeFallsBackToTheHeadRegion) {
   const auto faces = detector.detect(input);
   ASSERT_EQ(faces.size(), 1u);
   const cv::Rect2f& found = faces[0].box;
-  const cv::Rect face = cv::Rect(cv::Rect2f(found.x - found.width * 0.25f, found.y - found.height * 0.25f,
-                                            found.width * 1.5f, found.height * 1.5f)) &
-                        cv::Rect(0, 0, input.cols, input.rows);
+  const cv::Rect face =
+      cv::Rect(cv::Rect2f(found.x - found.width * 0.25f, found.y - found.height * 0.25f,
+                          found.width * 1.5f, found.height * 1.5f)) &
+      cv::Rect(0, 0, input.cols, input.rows);
   cv::Mat covered = input.clone();
   covered(face).setTo(cv::Scalar(120, 140, 170));
 
@@ -206,13 +208,18 @@ TEST(FaceMode, TrackingLeavesNoFrameWithADetectableFace) {
     // glass (an unredacted hand, not a face). Listed, not filtered by rule, so a real missed face
     // elsewhere still fails the test.
     if (index == 3) {
-      std::erase_if(input_faces, [](const cv::Rect& r) { return overlap(r, {121, 365, 85, 85}) > 0.5; });
+      std::erase_if(input_faces, [](const cv::Rect& r) {
+        return overlap(r, {121, 365, 85, 85}) > 0.5;
+      });
     }
     if (facesRedetected(attacker.detect(out.toMat()), input_faces) > 0) {
       ++output_frames_with_faces;
       ADD_FAILURE() << "frame " << index << ": a face is re-detected (state "
                     << toString(out.info().state) << ", reasons " << out.info().reasons << ")";
-      cv::imwrite((std::filesystem::temp_directory_path() / ("veil-face-leak-" + std::to_string(index) + ".png")).string(), out.toMat());
+      cv::imwrite((std::filesystem::temp_directory_path() /
+                   ("veil-face-leak-" + std::to_string(index) + ".png"))
+                      .string(),
+                  out.toMat());
     }
   }
   RecordProperty("input_frames_with_faces", input_frames_with_faces);

@@ -48,7 +48,8 @@ TEST(ModelRegistry, AlteredFileIsRefusedByItsHash) {
   auto bytes = loadVerifiedModel(ModelId::kSelfieLandscape, test::modelsDir());
   bytes[bytes.size() / 2] ^= 0x01;
   std::ofstream(dir / "selfie_segmentation_landscape.tflite", std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
   EXPECT_THROW(loadVerifiedModel(ModelId::kSelfieLandscape, dir), ModelError);
 }
 
@@ -74,7 +75,8 @@ TEST(TfliteReader, BitFlippedFilesGiveAnErrorOrAWorkingNetNeverACrash) {
   const auto original = loadVerifiedModel(ModelId::kFaceShortRange, test::modelsDir());
   std::mt19937 random(20261204);
   // Flips concentrated in the first 8 KiB, where the flatbuffer tables and offsets live.
-  std::uniform_int_distribution<std::size_t> header(0, std::min<std::size_t>(8192, original.size() - 1));
+  std::uniform_int_distribution<std::size_t> header(
+      0, std::min<std::size_t>(8192, original.size() - 1));
   std::uniform_int_distribution<int> bit(0, 7);
   for (int trial = 0; trial < 150; ++trial) {
     auto mutated = original;
@@ -95,9 +97,9 @@ TEST(TfliteReader, OversizedAndForeignFilesAreRefused) {
 }
 
 TEST(TfliteReader, EveryShippedModelLoads) {
-  for (const ModelId id : {ModelId::kSelfieGeneral, ModelId::kSelfieLandscape, ModelId::kFaceShortRange,
-                           ModelId::kFaceFullRange, ModelId::kPoseLandmarkLite,
-                           ModelId::kPoseLandmarkFull}) {
+  for (const ModelId id :
+       {ModelId::kSelfieGeneral, ModelId::kSelfieLandscape, ModelId::kFaceShortRange,
+        ModelId::kFaceFullRange, ModelId::kPoseLandmarkLite, ModelId::kPoseLandmarkFull}) {
     const auto bytes = loadVerifiedModel(id, test::modelsDir());
     EXPECT_NO_THROW(TfliteNet(tflite::readGraph(bytes, "m"), "m")) << modelSpec(id).file_name;
   }

@@ -38,7 +38,7 @@ int survivingBlocks(const cv::Mat& input_bgr, const cv::Mat& output_bgr,
       // A block whose output high-pass varies by less than a quarter grey level is flat after
       // 8-bit quantisation (what remains is the blur tail of neighbouring shown pixels).
       if (sd_in[0] < 1e-3 || sd_out[0] < 0.25) continue;
-      const cv::Mat a = in(block) - mean_in[0], b = out(block) - mean_out[0];
+      const cv::Mat a = in(block)-mean_in[0], b = out(block) - mean_out[0];
       const double correlation = a.dot(b) / (64.0 * sd_in[0] * sd_out[0]);
       if (correlation > 0.3) ++surviving;
     }

@@ -27,8 +27,9 @@ TEST(PrivateRegionsMode, HidesChestAndPelvisAndShowsTheRest) {
   const cv::Mat image = out.toMat();
   // The flat fill colour, taken from a frame the engine hides entirely.
   Redactor blank(privateRegions());
-  const cv::Vec3b fill =
-      blank.redact(Frame(cv::Mat(360, 640, CV_8UC3, cv::Scalar(0, 0, 0)), 0)).toMat().at<cv::Vec3b>(0, 0);
+  const cv::Vec3b fill = blank.redact(Frame(cv::Mat(360, 640, CV_8UC3, cv::Scalar(0, 0, 0)), 0))
+                             .toMat()
+                             .at<cv::Vec3b>(0, 0);
   EXPECT_TRUE(hiddenAt(image, {275, 155}, fill));  // chest
   EXPECT_TRUE(hiddenAt(image, {335, 265}, fill));  // crotch
   for (const cv::Point p : {cv::Point(275, 100), cv::Point(420, 335), cv::Point(60, 60)}) {

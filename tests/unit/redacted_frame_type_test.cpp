@@ -18,7 +18,9 @@ static_assert(!std::is_convertible_v<Frame, RedactedFrame>);
 // Copies of a frame the Redactor made are fine (they share the same immutable buffer).
 static_assert(std::is_copy_constructible_v<RedactedFrame>);
 
-TEST(RedactedFrameType, OnlyTheRedactorConstructsIt) { SUCCEED() << "checked by static_assert"; }
+TEST(RedactedFrameType, OnlyTheRedactorConstructsIt) {
+  SUCCEED() << "checked by static_assert";
+}
 
 }  // namespace
 }  // namespace veil

@@ -34,7 +34,8 @@ int marginPx(int width) {
 }
 
 // The background per MediaPipe's own mask must carry nothing of the input.
-void expectBackgroundHidden(const cv::Mat& input, const RedactedFrame& out, const std::string& name) {
+void expectBackgroundHidden(const cv::Mat& input, const RedactedFrame& out,
+                            const std::string& name) {
   const cv::Mat background = test::invert(test::referencePersonMask(name));
   EXPECT_EQ(test::survivingBlocks(input, out.toMat(), background), 0) << name;
 }
@@ -54,8 +55,10 @@ TEST_P(BackgroundOnRealFrames, NothingSurvivesBehindThePatient) {
   // And "nothing survives" is not won by hiding everything: the patient is shown (how much of
   // the patient survives is the disabled SSIM test below; this only rules out the vacuous case).
   const cv::Mat person = test::referencePersonMask(name);
-  const cv::Mat shown = cv::Mat(out.toMat() != cv::Mat(input.size(), CV_8UC3, out.toMat().at<cv::Vec3b>(0, 0)))
-                            .reshape(3).clone();
+  const cv::Mat shown =
+      cv::Mat(out.toMat() != cv::Mat(input.size(), CV_8UC3, out.toMat().at<cv::Vec3b>(0, 0)))
+          .reshape(3)
+          .clone();
   std::vector<cv::Mat> channels;
   cv::split(shown, channels);
   const cv::Mat any_shown = channels[0] | channels[1] | channels[2];
@@ -126,8 +129,8 @@ TEST_P(SingleFault, AfterAGoodFrameUsesTheShrunkLastGoodMask) {
   const FaultCase c = GetParam();
   RedactorOptions options = defaultOptions();
   options.deadline = std::chrono::milliseconds(1000);
-  Redactor redactor = redactorWith([&](int call) { return call == 1 ? c.fault : Fault::kNone; },
-                                   false, options);
+  Redactor redactor =
+      redactorWith([&](int call) { return call == 1 ? c.fault : Fault::kNone; }, false, options);
   const cv::Mat input = test::referenceFrame("messi5.png");
   const RedactedFrame good = redactor.redact(Frame(input, 0));
   ASSERT_EQ(good.info().state, RedactionState::kNormal);
@@ -165,8 +168,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(RedactorFailClosed, ShrunkLastGoodMaskShowsNoPixelTheGoodFrameHid) {
-  Redactor redactor = redactorWith([](int call) { return call == 0 ? Fault::kNone : Fault::kThrow; },
-                                   false);
+  Redactor redactor =
+      redactorWith([](int call) { return call == 0 ? Fault::kNone : Fault::kThrow; }, false);
   const cv::Mat input = test::referenceFrame("megamind_05.png");
   const cv::Mat good = redactor.redact(Frame(input, 0)).toMat();
   const cv::Mat degraded = redactor.redact(Frame(input, 1)).toMat();
@@ -182,8 +185,8 @@ TEST(RedactorFailClosed, ShrunkLastGoodMaskShowsNoPixelTheGoodFrameHid) {
 }
 
 TEST(RedactorFailClosed, PersistentFailureWithoutFallbackEndsInWholeFrameHiding) {
-  Redactor redactor = redactorWith([](int call) { return call == 0 ? Fault::kNone : Fault::kThrow; },
-                                   false);
+  Redactor redactor =
+      redactorWith([](int call) { return call == 0 ? Fault::kNone : Fault::kThrow; }, false);
   const cv::Mat input = test::referenceFrame("messi5.png");
   EXPECT_EQ(redactor.redact(Frame(input, 0)).info().state, RedactionState::kNormal);
   for (int i = 1; i <= Redactor::kMaxLastGoodMaskFrames; ++i) {
@@ -199,8 +202,8 @@ TEST(RedactorFailClosed, PersistentFailureWithoutFallbackEndsInWholeFrameHiding)
 }
 
 TEST(RedactorFailClosed, PersistentFailureMovesToTheCheaperModel) {
-  Redactor redactor = redactorWith([](int call) { return call == 0 ? Fault::kNone : Fault::kThrow; },
-                                   true);
+  Redactor redactor =
+      redactorWith([](int call) { return call == 0 ? Fault::kNone : Fault::kThrow; }, true);
   const cv::Mat input = test::referenceFrame("messi5.png");
   EXPECT_EQ(redactor.redact(Frame(input, 0)).info().state, RedactionState::kNormal);
   for (int i = 1; i < 8; ++i) {
@@ -271,7 +274,8 @@ TEST(RedactedFrameBuffer, OverwritingTheCaptureBufferAfterRedactionChangesNothin
   preview.setTo(cv::Scalar(255, 0, 255));  // a preview scribbling on its copy
   const std::vector<std::uint8_t> sent_after(out.bgrBytes().begin(), out.bgrBytes().end());
   EXPECT_EQ(sent_before, sent_after);
-  EXPECT_NE(static_cast<const void*>(out.bgrBytes().data()), static_cast<const void*>(capture.data));
+  EXPECT_NE(static_cast<const void*>(out.bgrBytes().data()),
+            static_cast<const void*>(capture.data));
 }
 
 // ---- temporal behaviour ----------------------------------------------------------------------
@@ -291,7 +295,9 @@ TEST(RedactorTemporal, APixelDroppedByTheMaskIsHiddenAtOnceAndShownOnlyAfterNAgr
    public:
     std::vector<cv::Mat> answers;
     std::size_t next = 0;
-    cv::Mat segment(const cv::Mat&) override { return answers[std::min(next++, answers.size() - 1)]; }
+    cv::Mat segment(const cv::Mat&) override {
+      return answers[std::min(next++, answers.size() - 1)];
+    }
     std::string name() const override { return "scripted"; }
   };
   auto scripted = std::make_unique<Scripted>();
@@ -301,9 +307,7 @@ TEST(RedactorTemporal, APixelDroppedByTheMaskIsHiddenAtOnceAndShownOnlyAfterNAgr
   options.reveal_after_frames = 3;
   Redactor redactor(options, std::move(scripted), nullptr);
   const cv::Rect left(0, 0, input.cols / 2, input.rows);
-  auto leftShown = [&](const RedactedFrame& f) {
-    return !test::isUniform(f.toMat()(left));
-  };
+  auto leftShown = [&](const RedactedFrame& f) { return !test::isUniform(f.toMat()(left)); };
   EXPECT_TRUE(leftShown(redactor.redact(Frame(input, 0))));   // first frame: its own mask
   EXPECT_FALSE(leftShown(redactor.redact(Frame(input, 1))));  // dropped: hidden at once
   EXPECT_FALSE(leftShown(redactor.redact(Frame(input, 2))));  // 1 agreeing frame

@@ -62,8 +62,8 @@ inline cv::Mat referenceFrame(const std::string& name) {
 
 // MediaPipe's own mask for a reference frame (independent of our code), CV_8U 0/255.
 inline cv::Mat referencePersonMask(const std::string& name) {
-  const cv::Mat mask =
-      readImage(referenceDir() / "mediapipe-general-360p" / (name + ".mask.png"), cv::IMREAD_GRAYSCALE);
+  const cv::Mat mask = readImage(referenceDir() / "mediapipe-general-360p" / (name + ".mask.png"),
+                                 cv::IMREAD_GRAYSCALE);
   cv::Mat person;
   cv::compare(mask, 128, person, cv::CMP_GE);
   return person;

@@ -24,8 +24,9 @@ TEST_P(SegmenterParity, MeanIouWithMediaPipeIsAtLeast097) {
   int counted = 0;
   for (const auto& name : test::referenceFrameNames()) {
     const cv::Mat frame = test::readImage(test::referenceDir() / "frames-360p" / name);
-    const cv::Mat theirs8 = test::readImage(
-        test::referenceDir() / GetParam().reference_dir / (name + ".mask.png"), cv::IMREAD_GRAYSCALE);
+    const cv::Mat theirs8 =
+        test::readImage(test::referenceDir() / GetParam().reference_dir / (name + ".mask.png"),
+                        cv::IMREAD_GRAYSCALE);
     const cv::Mat theirs = theirs8 >= 128;
     if (cv::countNonZero(theirs) < 0.02 * theirs.total()) continue;
     const cv::Mat ours = segmenter->segment(frame) >= 0.5;
@@ -42,15 +43,13 @@ TEST_P(SegmenterParity, MeanIouWithMediaPipeIsAtLeast097) {
   EXPECT_GE(mean, 0.97);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, SegmenterParity,
-                         ::testing::Values(ParityCase{SegmenterModel::kGeneral,
-                                                      "mediapipe-general-360p"},
-                                           ParityCase{SegmenterModel::kLandscape,
-                                                      "mediapipe-landscape-360p"}),
-                         [](const auto& info) {
-                           return info.param.model == SegmenterModel::kGeneral ? "General"
-                                                                               : "Landscape";
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Models, SegmenterParity,
+    ::testing::Values(ParityCase{SegmenterModel::kGeneral, "mediapipe-general-360p"},
+                      ParityCase{SegmenterModel::kLandscape, "mediapipe-landscape-360p"}),
+    [](const auto& info) {
+      return info.param.model == SegmenterModel::kGeneral ? "General" : "Landscape";
+    });
 
 // A scene without people gives a (nearly) empty mask.
 TEST(SegmenterParity, EmptySceneGivesANearlyEmptyMask) {
@@ -66,9 +65,9 @@ TEST(SegmenterParity, EmptySceneGivesANearlyEmptyMask) {
 TEST(SegmenterParity, SquirrelCloseUpMatchesMediaPipesOwnFalsePositive) {
   const auto segmenter = makeSelfieSegmenter(SegmenterModel::kGeneral, test::modelsDir());
   const cv::Mat frame = test::readImage(test::referenceDir() / "frames-360p" / "neg_squirrel.png");
-  const cv::Mat theirs = test::readImage(test::referenceDir() / "mediapipe-general-360p" /
-                                             "neg_squirrel.png.mask.png",
-                                         cv::IMREAD_GRAYSCALE) >= 128;
+  const cv::Mat theirs =
+      test::readImage(test::referenceDir() / "mediapipe-general-360p" / "neg_squirrel.png.mask.png",
+                      cv::IMREAD_GRAYSCALE) >= 128;
   EXPECT_GT(test::iou(segmenter->segment(frame) >= 0.5, theirs), 0.97);
 }
 

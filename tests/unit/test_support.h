@@ -9,10 +9,18 @@
 
 namespace veil::test {
 
-inline std::filesystem::path sourceDir() { return VEIL_SOURCE_DIR; }
-inline std::filesystem::path dataDir() { return sourceDir() / "tests" / "data"; }
-inline std::filesystem::path referenceDir() { return dataDir() / "reference"; }
-inline std::filesystem::path modelsDir() { return VEIL_MODELS_DIR; }
+inline std::filesystem::path sourceDir() {
+  return VEIL_SOURCE_DIR;
+}
+inline std::filesystem::path dataDir() {
+  return sourceDir() / "tests" / "data";
+}
+inline std::filesystem::path referenceDir() {
+  return dataDir() / "reference";
+}
+inline std::filesystem::path modelsDir() {
+  return VEIL_MODELS_DIR;
+}
 
 inline std::vector<float> readFloats(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -45,7 +45,8 @@ TEST_P(SelfieGolden, InputTensorMatchesMediaPipe) {
   cv::resize(frame, small, cv::Size(256, 256), 0, 0, cv::INTER_LINEAR);
   cv::cvtColor(small, rgb, cv::COLOR_BGR2RGB);
   rgb.convertTo(ours, CV_32FC3, 1.0 / 255.0);
-  const auto theirs = test::readFloats(test::dataDir() / "selfie-tensors" / (GetParam() + ".input.f32"));
+  const auto theirs =
+      test::readFloats(test::dataDir() / "selfie-tensors" / (GetParam() + ".input.f32"));
   ASSERT_EQ(theirs.size(), ours.total() * 3);
   double max_error = 0;
   const float* p = ours.ptr<float>();
@@ -55,8 +56,7 @@ TEST_P(SelfieGolden, InputTensorMatchesMediaPipe) {
   EXPECT_LT(max_error, 2.0 / 255.0) << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, SelfieGolden,
-                         ::testing::Values("messi5.png", "astronaut.png"));
+INSTANTIATE_TEST_SUITE_P(Reference, SelfieGolden, ::testing::Values("messi5.png", "astronaut.png"));
 
 }  // namespace
 }  // namespace veil

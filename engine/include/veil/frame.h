@@ -9,7 +9,8 @@ namespace veil {
 // the engine; nothing that sends data can accept this type (see RedactedFrame).
 class Frame {
  public:
-  Frame(cv::Mat bgr, std::int64_t timestamp_us) : bgr_(std::move(bgr)), timestamp_us_(timestamp_us) {}
+  Frame(cv::Mat bgr, std::int64_t timestamp_us)
+      : bgr_(std::move(bgr)), timestamp_us_(timestamp_us) {}
 
   const cv::Mat& bgr() const { return bgr_; }
   std::int64_t timestampUs() const { return timestamp_us_; }
