@@ -1,6 +1,5 @@
 #include "clinician_feed.h"
 
-#include <agent.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
@@ -9,48 +8,13 @@
 
 #include "audio_playback.h"
 #include "log.h"
+#include "negotiation.h"
 
 namespace veil::client {
 namespace {
 
 using DescriptionPtr =
     std::unique_ptr<GstWebRTCSessionDescription, decltype(&gst_webrtc_session_description_free)>;
-
-void restrictIce(GstElement* webrtc, const std::string& ice_address) {
-  GstWebRTCICE* raw_ice = nullptr;
-  g_object_get(webrtc, "ice-agent", &raw_ice, nullptr);
-  if (raw_ice == nullptr) throw std::runtime_error("webrtcbin has no ICE agent");
-  const GObjectPtr ice(G_OBJECT(raw_ice));
-  g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
-  if (ice_address.empty()) return;
-  // Same rule as the send side: gather on the address the SFU can reach, nothing else.
-  NiceAgent* raw_agent = nullptr;
-  g_object_get(ice.get(), "agent", &raw_agent, nullptr);
-  if (raw_agent == nullptr) throw std::runtime_error("webrtcbin ICE object has no NiceAgent");
-  const GObjectPtr agent(G_OBJECT(raw_agent));
-  NiceAddress address;
-  nice_address_init(&address);
-  if (!nice_address_set_from_string(&address, ice_address.c_str()) ||
-      !nice_agent_add_local_address(NICE_AGENT(agent.get()), &address)) {
-    throw std::runtime_error("cannot use the ICE address");
-  }
-}
-
-// Runs `work` on the default main context (callbacks arrive on GStreamer threads).
-void onMainLoop(std::function<void()> work) {
-  auto owned = std::make_unique<std::function<void()>>(std::move(work));
-  g_idle_add_full(
-      G_PRIORITY_DEFAULT,
-      [](gpointer data) -> gboolean {
-        (*static_cast<std::function<void()>*>(data))();
-        return G_SOURCE_REMOVE;
-      },
-      owned.release(),
-      [](gpointer data) {
-        const std::unique_ptr<std::function<void()>> done(
-            static_cast<std::function<void()>*>(data));
-      });
-}
 
 // Emits a webrtcbin action that takes a promise and waits for its reply (webrtcbin answers on
 // its own thread, so waiting here cannot deadlock).
@@ -76,7 +40,7 @@ ClinicianFeed::ClinicianFeed(const std::string& ice_address, MessageCallback on_
   if (!webrtc_) throw std::runtime_error("webrtcbin is not installed");
   g_object_set(webrtc_.get(), "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_.get());
-  restrictIce(webrtc_.get(), ice_address);
+  pinIceAddress(webrtc_.get(), ice_address);
   g_signal_connect(webrtc_.get(), "pad-added", G_CALLBACK(&ClinicianFeed::onPadAdded), this);
   g_signal_connect(webrtc_.get(), "on-data-channel", G_CALLBACK(&ClinicianFeed::onDataChannel),
                    this);

@@ -1,9 +1,11 @@
 #include "negotiation.h"
 
+#include <agent.h>
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
 
 #include <memory>
+#include <stdexcept>
 
 #include "gst_ptr.h"
 
@@ -12,6 +14,22 @@ namespace {
 
 using DescriptionPtr =
     std::unique_ptr<GstWebRTCSessionDescription, decltype(&gst_webrtc_session_description_free)>;
+
+// True when every audio and video section names its SSRC: Janus drops RTP whose SSRC the offer
+// did not announce, so an offer without them would publish a frozen picture.
+bool announcesEverySsrc(const GstSDPMessage* sdp) {
+  for (guint i = 0; i < gst_sdp_message_medias_len(sdp); ++i) {
+    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
+    const std::string kind = gst_sdp_media_get_media(media);
+    if ((kind == "audio" || kind == "video") &&
+        gst_sdp_media_get_attribute_val(media, "ssrc") == nullptr) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 // Queues `work` on the default main context, from any thread. (g_idle_add, not
 // g_main_context_invoke: the latter runs the work right away in the calling thread whenever that
@@ -31,21 +49,29 @@ void onMainLoop(std::function<void()> work) {
       });
 }
 
-// True when every audio and video section names its SSRC: Janus drops RTP whose SSRC the offer
-// did not announce, so an offer without them would publish a frozen picture.
-bool announcesEverySsrc(const GstSDPMessage* sdp) {
-  for (guint i = 0; i < gst_sdp_message_medias_len(sdp); ++i) {
-    const GstSDPMedia* media = gst_sdp_message_get_media(sdp, i);
-    const std::string kind = gst_sdp_media_get_media(media);
-    if ((kind == "audio" || kind == "video") &&
-        gst_sdp_media_get_attribute_val(media, "ssrc") == nullptr) {
-      return false;
-    }
-  }
-  return true;
-}
+void pinIceAddress(GstElement* webrtc, const std::string& ice_address) {
+  GstWebRTCICE* raw_ice = nullptr;
+  g_object_get(webrtc, "ice-agent", &raw_ice, nullptr);
+  if (raw_ice == nullptr) throw std::runtime_error("webrtcbin has no ICE agent");
+  const GObjectPtr ice(G_OBJECT(raw_ice));
+  g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
+  if (ice_address.empty()) return;
 
-}  // namespace
+  // Janus cannot pair with a loopback candidate, and a host with several interfaces must not
+  // offer addresses the SFU cannot reach: gather on the given address only.
+  NiceAgent* raw_agent = nullptr;
+  g_object_get(ice.get(), "agent", &raw_agent, nullptr);
+  if (raw_agent == nullptr) throw std::runtime_error("webrtcbin ICE object has no NiceAgent");
+  const GObjectPtr agent(G_OBJECT(raw_agent));
+  NiceAddress address;
+  nice_address_init(&address);
+  if (!nice_address_set_from_string(&address, ice_address.c_str())) {
+    throw std::runtime_error("--ice-address is not an IP address");
+  }
+  if (!nice_agent_add_local_address(NICE_AGENT(agent.get()), &address)) {
+    throw std::runtime_error("cannot add the ICE address");
+  }
+}
 
 OfferNegotiator::~OfferNegotiator() {
   if (gathering_handler_ != 0) g_signal_handler_disconnect(webrtc_, gathering_handler_);

@@ -13,6 +13,7 @@
 
 #include "capture_sources.h"
 #include "latency_stamp.h"
+#include "negotiation.h"
 
 namespace veil::client {
 namespace {
@@ -245,27 +246,7 @@ void SendPipeline::applyLossReport(std::optional<double> fraction_lost) {
 }
 
 void SendPipeline::pinIceAddress() {
-  GstWebRTCICE* raw_ice = nullptr;
-  g_object_get(webrtc_.get(), "ice-agent", &raw_ice, nullptr);
-  if (raw_ice == nullptr) throw std::runtime_error("webrtcbin has no ICE agent");
-  const GObjectPtr ice(G_OBJECT(raw_ice));
-  g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
-  if (config_.ice_address.empty()) return;
-
-  // Janus cannot pair with a loopback candidate, and a host with several interfaces must not
-  // offer addresses the SFU cannot reach: gather on the given address only.
-  NiceAgent* raw_agent = nullptr;
-  g_object_get(ice.get(), "agent", &raw_agent, nullptr);
-  if (raw_agent == nullptr) throw std::runtime_error("webrtcbin ICE object has no NiceAgent");
-  const GObjectPtr agent(G_OBJECT(raw_agent));
-  NiceAddress address;
-  nice_address_init(&address);
-  if (!nice_address_set_from_string(&address, config_.ice_address.c_str())) {
-    throw std::runtime_error("--ice-address is not an IP address");
-  }
-  if (!nice_agent_add_local_address(NICE_AGENT(agent.get()), &address)) {
-    throw std::runtime_error("cannot add the ICE address");
-  }
+  client::pinIceAddress(webrtc_.get(), config_.ice_address);
 }
 
 bool SendPipeline::start() {
