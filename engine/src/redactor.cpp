@@ -28,9 +28,13 @@ const cv::Size kDefaultFrameSize(640, 360);
 // How long a patient region stays confirmed as a person after a face was last seen on it.
 constexpr std::int64_t kPresenceHoldUs = 3'000'000;
 
+bool hasUsableSize(const cv::Mat& bgr) {
+  return bgr.dims == 2 && bgr.cols >= kMinFrameSide && bgr.rows >= kMinFrameSide &&
+         bgr.cols <= kMaxFrameSide && bgr.rows <= kMaxFrameSide;
+}
+
 bool isUsableFrame(const cv::Mat& bgr) {
-  return !bgr.empty() && bgr.type() == CV_8UC3 && bgr.dims == 2 && bgr.cols >= kMinFrameSide &&
-         bgr.rows >= kMinFrameSide && bgr.cols <= kMaxFrameSide && bgr.rows <= kMaxFrameSide;
+  return !bgr.empty() && bgr.type() == CV_8UC3 && hasUsableSize(bgr);
 }
 
 struct Inference {
@@ -269,9 +273,7 @@ RedactedFrame Redactor::redact(const Frame& frame) {
     return RedactedFrame(fullyHiddenFrame(size), info);
   };
   if (!isUsableFrame(bgr)) {
-    const bool sized = bgr.dims == 2 && bgr.cols >= kMinFrameSide && bgr.rows >= kMinFrameSide &&
-                       bgr.cols <= kMaxFrameSide && bgr.rows <= kMaxFrameSide;
-    return hideAll(kReasonBadFrame, sized ? bgr.size() : s.last_size);
+    return hideAll(kReasonBadFrame, hasUsableSize(bgr) ? bgr.size() : s.last_size);
   }
   s.last_size = bgr.size();
   const bool hides_faces = mode == Mode::kFace || mode == Mode::kBackgroundAndFace;
