@@ -120,6 +120,15 @@ struct Redactor::State {
     return result;
   }
 
+  // The patient's region from the person probability (no edge-aware refinement: a guided filter
+  // copied the background's texture into the mask edge and tests/privacy measured more edge
+  // leak with it, not less).
+  std::optional<cv::Mat> isolatePatient(const cv::Mat& probability) {
+    cv::Mat foreground;
+    cv::compare(probability, kPersonThreshold, foreground, cv::CMP_GE);
+    return isolator.isolate(foreground, faces ? faces->mainFaceCentre() : std::nullopt);
+  }
+
   // Experimental private-regions mode: pose landmarks place chest, pelvis and buttocks zones on
   // the patient; an untrusted pose hides the whole torso-to-thigh area; no person hides it all.
   // Zones are hidden whole (not cut to the person mask): the mask's edge is where it errs.
@@ -138,10 +147,7 @@ struct Redactor::State {
       return hideAll(reasons | inference.failure);
     }
     consecutive_failures = 0;
-    cv::Mat foreground;
-    cv::compare(inference.probability, kPersonThreshold, foreground, cv::CMP_GE);
-    const auto patient =
-        isolator.isolate(foreground, faces ? faces->mainFaceCentre() : std::nullopt);
+    const auto patient = isolatePatient(inference.probability);
     if (!patient) return hideAll(reasons | kReasonNoPerson);
     const cv::Rect person_box = cv::boundingRect(*patient);
     BodyZones zones;
@@ -299,11 +305,7 @@ RedactedFrame Redactor::redact(const Frame& frame) {
   double margin = s.marginPx(bgr.cols);
   if (inference.failure == kReasonNone) {
     s.consecutive_failures = 0;
-    // No edge-aware refinement: a guided filter copies the background's texture into the mask
-    // edge, and tests/privacy measured more edge leak with it, not less.
-    cv::Mat foreground;
-    cv::compare(inference.probability, kPersonThreshold, foreground, cv::CMP_GE);
-    const auto patient = s.isolator.isolate(foreground, s.faces->mainFaceCentre());
+    const auto patient = s.isolatePatient(inference.probability);
     const bool face_on_patient = patient && anyFaceOn(faces, *patient);
     if (face_on_patient) s.last_presence_us = now_us;
     const bool present = patient && s.last_presence_us &&
