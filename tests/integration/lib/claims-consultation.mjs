@@ -1,0 +1,101 @@
+// Shared steps for the claims_* tests (docs/threat-model.md claims checked end to end): a real
+// veil-patient process joining from an invite, the clinician's side in a Chromium page of the real
+// web app, and the Janus Admin API read with the stack's admin secret.
+//
+//   const app = await clinicianCreatesConsultation(browser, stack, CLINICIAN);  // {page, inviteUrl}
+//   const device = startDevice(['--invite-file', f, ...]);
+//   await admitAndTalk(app.page, device);
+//   const handles = await janusHandles(stack);  // handle_info of every live handle
+import { spawn } from 'node:child_process';
+import { waitFor, sleep } from './stack.mjs';
+import { patientBin } from '../e2e_patient.mjs';
+
+// veil-patient (or `command` wrapping it, e.g. strace) with its output collected.
+export function startDevice(args, { command = patientBin, env = process.env } = {}) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const output = { text: '' };
+  child.stdout.on('data', (chunk) => { output.text += chunk.toString(); });
+  child.stderr.on('data', (chunk) => { output.text += chunk.toString(); });
+  child.on('error', (error) => { output.text += `[could not start: ${error.message}]\n`; });
+  const exited = new Promise((done) => child.on('exit', (code, signal) => {
+    output.text += `[exited: code ${code} signal ${signal}]\n`;
+    done({ code, signal });
+  }));
+  return {
+    pid: child.pid,
+    log: () => output.text,
+    send(line) { child.stdin.write(`${line}\n`); },
+    exited,
+    async waitForLog(pattern, what, attempts = 150) {
+      try {
+        await waitFor(() => pattern.test(output.text), { attempts, intervalMs: 200, what });
+      } catch (error) {
+        error.message += `\n--- veil-patient log ---\n${output.text}`;
+        throw error;
+      }
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const result = await Promise.race([exited, sleep(15000).then(() => null)]);
+      if (result) return result;
+      child.kill('SIGKILL');
+      return { ...(await exited), killed: true };
+    },
+  };
+}
+
+// Signs the clinician in to /app (optionally relay-only ICE) and creates a consultation.
+export async function clinicianCreatesConsultation(browser, stack, clinician,
+  { relay = false, origin = stack.origin } = {}) {
+  const page = await browser.context.newPage();
+  await page.goto(`${origin}/app${relay ? '?relay=1' : ''}`);
+  await page.waitForSelector('#sign-in:not([hidden])');
+  await page.fill('#username', clinician.username);
+  await page.fill('#password', clinician.password);
+  await page.press('#password', 'Enter');
+  await page.waitForSelector('#dashboard:not([hidden])');
+  await page.click('#create');
+  await page.waitForSelector('#consultation:not([hidden])');
+  const inviteUrl = await page.inputValue('#invite-url');
+  return { page, inviteUrl, inviteCode: inviteUrl.split('#invite=')[1] };
+}
+
+// The clinician admits the waiting device; both sides then send and decode media.
+export async function admitAndTalk(page, device) {
+  await device.waitForLog(/waiting: the clinician has not admitted you yet/, 'waiting');
+  await page.waitForSelector('#waiting li', { timeout: 15000 });
+  await page.click('#waiting li button');  // "Admit" comes first
+  await device.waitForLog(/published/, 'published', 300);
+  await waitFor(async () => {
+    const r = await page.evaluate(() => window.veilApp.report());
+    return r.subscriber && r.subscriber.framesDecoded > 10;
+  }, { attempts: 150, what: 'veil-patient video decoded on the clinician page' });
+  await page.click('#start-camera');
+  await device.waitForLog(/subscribed to the clinician/, 'veil-patient subscribed', 150);
+  await device.waitForLog(/stats: clinician audio [1-9]\d* buffers decoded/,
+    'clinician audio decoded in veil-patient', 150);
+}
+
+// One Janus Admin API request (the admin secret is the stack's fresh admin key).
+export async function janusAdmin(stack, request) {
+  const reply = await fetch(stack.janusAdminUrl, { method: 'POST', body: JSON.stringify({
+    ...request, admin_secret: stack.adminKey, transaction: `claims-${Date.now()}` }) });
+  const json = await reply.json();
+  if (json.janus !== 'success') throw new Error(`Janus admin ${request.janus}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+// handle_info of every handle of every live Janus session.
+export async function janusHandles(stack) {
+  const infos = [];
+  const { sessions } = await janusAdmin(stack, { janus: 'list_sessions' });
+  for (const session of sessions) {
+    const { handles } = await janusAdmin(stack, { janus: 'list_handles', session_id: session });
+    for (const handle of handles) {
+      const { info } = await janusAdmin(stack,
+        { janus: 'handle_info', session_id: session, handle_id: handle });
+      infos.push(info);
+    }
+  }
+  return infos;
+}
