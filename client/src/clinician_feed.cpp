@@ -32,15 +32,20 @@ const GstStructure* emitAndWait(GstElement* webrtc, const char* action, PromiseP
 
 }  // namespace
 
-ClinicianFeed::ClinicianFeed(const std::string& ice_address, MessageCallback on_message,
-                             AudioCallback on_audio)
-    : on_message_(std::move(on_message)), on_audio_(std::move(on_audio)) {
+ClinicianFeed::ClinicianFeed(const std::string& ice_address,
+                             const std::vector<std::string>& relay_turn_uris,
+                             MessageCallback on_message, AudioCallback on_audio,
+                             VideoCallback on_video)
+    : on_message_(std::move(on_message)),
+      on_audio_(std::move(on_audio)),
+      on_video_(std::move(on_video)) {
   pipeline_.reset(GST_ELEMENT(gst_object_ref_sink(gst_pipeline_new("clinician-feed"))));
   webrtc_ = makeElement("webrtcbin", "receive");
   if (!webrtc_) throw std::runtime_error("webrtcbin is not installed");
   g_object_set(webrtc_.get(), "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, nullptr);
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_.get());
   pinIceAddress(webrtc_.get(), ice_address);
+  if (!relay_turn_uris.empty()) useRelayOnly(webrtc_.get(), relay_turn_uris);
   g_signal_connect(webrtc_.get(), "pad-added", G_CALLBACK(&ClinicianFeed::onPadAdded), this);
   g_signal_connect(webrtc_.get(), "on-data-channel", G_CALLBACK(&ClinicianFeed::onDataChannel),
                    this);
@@ -54,6 +59,7 @@ ClinicianFeed::ClinicianFeed(const std::string& ice_address, MessageCallback on_
 ClinicianFeed::~ClinicianFeed() {
   if (gathering_poll_ != 0) g_source_remove(gathering_poll_);
   g_signal_handlers_disconnect_by_data(webrtc_.get(), this);
+  if (const guint check = candidate_check_.exchange(0); check != 0) g_source_remove(check);
   if (local_channel_) g_signal_handlers_disconnect_by_data(local_channel_.get(), this);
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
 }
@@ -132,18 +138,88 @@ void ClinicianFeed::onPadAdded(GstElement*, GstPad* pad, gpointer self_ptr) {
   const CapsPtr caps(gst_pad_get_current_caps(pad));
   const GstStructure* structure = caps ? gst_caps_get_structure(caps.get(), 0) : nullptr;
   const char* media = structure ? gst_structure_get_string(structure, "media") : nullptr;
+  const char* encoding = structure ? gst_structure_get_string(structure, "encoding-name") : nullptr;
   if (media != nullptr && std::string(media) == "audio" && self->on_audio_ &&
       self->linkAudioDecoder(pad)) {
     return;
   }
-  // Video (no display yet): received RTP is discarded, so webrtcbin never stalls on it.
+  if (media != nullptr && std::string(media) == "video" && encoding != nullptr && self->on_video_ &&
+      self->linkVideoDecoder(pad, encoding)) {
+    return;
+  }
+  self->linkDiscard(pad);
+}
+
+void ClinicianFeed::linkDiscard(GstPad* pad) {
+  // Received RTP nobody decodes is discarded, so webrtcbin never stalls on it.
   GstElement* sink = gst_element_factory_make("fakesink", nullptr);
   if (sink == nullptr) return;
   g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-  gst_bin_add(GST_BIN(self->pipeline_.get()), sink);
+  gst_bin_add(GST_BIN(pipeline_.get()), sink);
   gst_element_sync_state_with_parent(sink);
   const PadPtr sink_pad(gst_element_get_static_pad(sink, "sink"));
   gst_pad_link(pad, sink_pad.get());
+}
+
+bool ClinicianFeed::linkVideoDecoder(GstPad* pad, const std::string& encoding) {
+  // Whatever the SFU forwards from the clinician's browser. The depayloaders ask for a keyframe
+  // after loss and drop frames until one arrives, so a decoder never shows a broken picture.
+  std::string chain;
+  if (encoding == "VP8") {
+    chain = "rtpvp8depay request-keyframe=true wait-for-keyframe=true ! vp8dec";
+  } else if (encoding == "VP9") {
+    chain = "rtpvp9depay request-keyframe=true wait-for-keyframe=true ! vp9dec";
+  } else if (encoding == "H264") {
+    chain = "rtph264depay request-keyframe=true wait-for-keyframe=true ! h264parse ! avdec_h264";
+  } else {
+    onMainLoop([encoding] { logLine("clinician feed: video codec " + encoding + " not decoded"); });
+    return false;
+  }
+  const std::string description =
+      chain +
+      " ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=downstream"
+      " ! appsink name=decoded sync=false emit-signals=true max-buffers=2 drop=true";
+  GError* raw_error = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw_error);
+  const ErrorPtr error(raw_error);
+  if (bin == nullptr) {
+    const std::string why = errorText(error.get());
+    onMainLoop([why] { logLine("clinician feed: no video decoder: " + why); });
+    return false;
+  }
+  gst_bin_add(GST_BIN(pipeline_.get()), bin);  // the pipeline takes the floating ref
+  const ElementPtr sink(gst_bin_get_by_name(GST_BIN(bin), "decoded"));
+  g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&ClinicianFeed::onVideoSample), this);
+  gst_element_sync_state_with_parent(bin);
+  const PadPtr sink_pad(gst_element_get_static_pad(bin, "sink"));
+  if (gst_pad_link(pad, sink_pad.get()) != GST_PAD_LINK_OK) return false;
+  onMainLoop([encoding] { logLine("clinician feed: video linked (" + encoding + ")"); });
+  return true;
+}
+
+GstFlowReturn ClinicianFeed::onVideoSample(GstElement* sink, gpointer self_ptr) {
+  GstSample* raw = nullptr;
+  g_signal_emit_by_name(sink, "pull-sample", &raw);
+  const SamplePtr sample(raw);
+  if (!sample) return GST_FLOW_OK;
+  auto* self = static_cast<ClinicianFeed*>(self_ptr);
+  if (!self->video_size_logged_.exchange(true)) {
+    // Size only: never anything about the picture itself.
+    const GstCaps* caps = gst_sample_get_caps(sample.get());
+    int width = 0;
+    int height = 0;
+    if (caps != nullptr && gst_caps_get_size(caps) > 0) {
+      const GstStructure* structure = gst_caps_get_structure(caps, 0);
+      gst_structure_get_int(structure, "width", &width);
+      gst_structure_get_int(structure, "height", &height);
+    }
+    onMainLoop([width, height] {
+      logLine("clinician feed: video decoding " + std::to_string(width) + "x" +
+              std::to_string(height));
+    });
+  }
+  self->on_video_(sample.get());
+  return GST_FLOW_OK;
 }
 
 bool ClinicianFeed::linkAudioDecoder(GstPad* pad) {
@@ -172,7 +248,8 @@ GstFlowReturn ClinicianFeed::onAudioSample(GstElement* sink, gpointer self_ptr) 
   return GST_FLOW_OK;
 }
 
-void ClinicianFeed::onConnectionState(GObject* webrtc, GParamSpec*, gpointer) {
+void ClinicianFeed::onConnectionState(GObject* webrtc, GParamSpec*, gpointer self_ptr) {
+  auto* self = static_cast<ClinicianFeed*>(self_ptr);
   GstWebRTCPeerConnectionState state = GST_WEBRTC_PEER_CONNECTION_STATE_NEW;
   g_object_get(webrtc, "connection-state", &state, nullptr);
   static constexpr const char* kNames[] = {"new",          "connecting", "connected",
@@ -180,6 +257,20 @@ void ClinicianFeed::onConnectionState(GObject* webrtc, GParamSpec*, gpointer) {
   const auto index = static_cast<std::size_t>(state);
   const std::string name = index < std::size(kNames) ? kNames[index] : "?";
   onMainLoop([name] { logLine("clinician feed: connection " + name); });
+  if (state == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED && self->candidate_check_ == 0) {
+    self->candidate_check_ =
+        g_timeout_add(kCandidateCheckMs, &ClinicianFeed::onCandidateCheck, self);
+  }
+}
+
+gboolean ClinicianFeed::onCandidateCheck(gpointer self_ptr) {
+  auto* self = static_cast<ClinicianFeed*>(self_ptr);
+  self->candidate_check_ = 0;
+  // Which path the media takes (host, relay...), never an address.
+  selectedCandidateType(self->webrtc_.get(), [](const std::string& type) {
+    logLine("clinician feed: ICE selected local candidate " + (type.empty() ? "unknown" : type));
+  });
+  return G_SOURCE_REMOVE;
 }
 
 void ClinicianFeed::onDataChannel(GstElement*, GObject* channel, gpointer self) {

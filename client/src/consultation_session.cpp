@@ -25,6 +25,24 @@ std::string describe(const httplib::Result& response) {
   return "HTTP " + std::to_string(response->status) + code;
 }
 
+// `turn` is null when the server runs without a TURN secret.
+std::optional<TurnCredentials> parseTurn(const nlohmann::json& json) {
+  if (!json.contains("turn") || !json["turn"].is_object()) return std::nullopt;
+  const nlohmann::json& turn = json["turn"];
+  if (!turn.contains("urls") || !turn["urls"].is_array() || !turn.contains("username") ||
+      !turn["username"].is_string() || !turn.contains("credential") ||
+      !turn["credential"].is_string()) {
+    return std::nullopt;
+  }
+  TurnCredentials credentials;
+  for (const nlohmann::json& url : turn["urls"]) {
+    if (url.is_string()) credentials.urls.push_back(url.get<std::string>());
+  }
+  credentials.username = turn["username"].get<std::string>();
+  credentials.credential = turn["credential"].get<std::string>();
+  return credentials;
+}
+
 }  // namespace
 
 std::optional<InviteLink> parseInviteLink(const std::string& url) {
@@ -69,6 +87,7 @@ bool ConsultationSession::adoptCredentials(const std::string& body) {
   if (json.contains("min_mode") && json["min_mode"].is_string()) {
     min_mode_ = json["min_mode"].get<std::string>();
   }
+  turn_ = parseTurn(json);
   return !consultation_.empty();
 }
 

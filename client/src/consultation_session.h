@@ -4,6 +4,7 @@
 #include <string>
 
 #include "http_client.h"
+#include "turn_uri.h"
 
 namespace veil::client {
 
@@ -47,6 +48,8 @@ class ConsultationSession {
   const std::string& consultation() const { return consultation_; }
   const std::string& token() const { return token_; }
   const std::string& minMode() const { return min_mode_; }
+  // The TURN credentials of the latest redeem/refresh, when the server issues them.
+  const std::optional<TurnCredentials>& turn() const { return turn_; }
   int expiresInSeconds() const { return expires_in_; }
   const std::string& error() const { return error_; }
   const ServerEndpoint& server() const { return server_; }
@@ -61,6 +64,7 @@ class ConsultationSession {
   std::string token_;
   std::string refresh_token_;
   std::string min_mode_;
+  std::optional<TurnCredentials> turn_;
   int expires_in_ = 0;
   std::string error_;
 };

@@ -73,6 +73,61 @@ void pinIceAddress(GstElement* webrtc, const std::string& ice_address) {
   }
 }
 
+void useRelayOnly(GstElement* webrtc, const std::vector<std::string>& turn_uris) {
+  int accepted = 0;
+  for (const std::string& uri : turn_uris) {
+    gboolean ok = FALSE;
+    g_signal_emit_by_name(webrtc, "add-turn-server", uri.c_str(), &ok);
+    if (ok) ++accepted;
+  }
+  if (accepted == 0) throw std::runtime_error("relay-only ICE without a usable TURN server");
+  g_object_set(webrtc, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
+}
+
+namespace {
+
+// Field `field` (a string) of the stats entry named `id`, or "".
+std::string statsField(const GstStructure* reply, const std::string& id, const char* field) {
+  const GValue* value = gst_structure_get_value(reply, id.c_str());
+  if (value == nullptr || !GST_VALUE_HOLDS_STRUCTURE(value)) return {};
+  const char* text = gst_structure_get_string(gst_value_get_structure(value), field);
+  return text != nullptr ? text : "";
+}
+
+std::string selectedLocalType(const GstStructure* reply) {
+  for (int i = 0; i < gst_structure_n_fields(reply); ++i) {
+    const GValue* value = gst_structure_get_value(reply, gst_structure_nth_field_name(reply, i));
+    if (!GST_VALUE_HOLDS_STRUCTURE(value)) continue;
+    const GstStructure* stats = gst_value_get_structure(value);
+    GstWebRTCStatsType type{};
+    const char* pair = gst_structure_get_string(stats, "selected-candidate-pair-id");
+    if (!gst_structure_get(stats, "type", GST_TYPE_WEBRTC_STATS_TYPE, &type, nullptr) ||
+        type != GST_WEBRTC_STATS_TRANSPORT || pair == nullptr) {
+      continue;
+    }
+    const std::string local = statsField(reply, pair, "local-candidate-id");
+    if (!local.empty()) return statsField(reply, local, "candidate-type");
+  }
+  return {};
+}
+
+}  // namespace
+
+void selectedCandidateType(GstElement* webrtc, std::function<void(const std::string&)> report) {
+  auto owned = std::make_unique<std::function<void(const std::string&)>>(std::move(report));
+  GstPromise* promise = gst_promise_new_with_change_func(
+      [](GstPromise* raw_promise, gpointer data) {
+        const PromisePtr promise(raw_promise);
+        std::unique_ptr<std::function<void(const std::string&)>> callback(
+            static_cast<std::function<void(const std::string&)>*>(data));
+        const GstStructure* reply = gst_promise_get_reply(promise.get());
+        const std::string type = reply != nullptr ? selectedLocalType(reply) : "";
+        onMainLoop([callback = std::shared_ptr(std::move(callback)), type] { (*callback)(type); });
+      },
+      owned.release(), nullptr);
+  g_signal_emit_by_name(webrtc, "get-stats", nullptr, promise);
+}
+
 OfferNegotiator::~OfferNegotiator() {
   if (gathering_handler_ != 0) g_signal_handler_disconnect(webrtc_, gathering_handler_);
 }

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace veil::client {
 
@@ -13,6 +14,16 @@ void onMainLoop(std::function<void()> work);
 // Turns ICE-TCP off and, when `ice_address` is set, gathers candidates on that address only.
 // Throws std::runtime_error when the address cannot be used.
 void pinIceAddress(GstElement* webrtc, const std::string& ice_address);
+
+// Relay-only ICE: webrtcbin's ice-transport-policy "relay" (only TURN relay candidates are
+// gathered and paired) and every TURN server in `turn_uris` (webrtcbinTurnUri form). Throws
+// std::runtime_error when no server is accepted: relay-only without a relay cannot connect.
+void useRelayOnly(GstElement* webrtc, const std::vector<std::string>& turn_uris);
+
+// Asks webrtcbin for its stats and calls `report` on the main loop with the type of the local
+// candidate of the selected pair ("host", "srflx", "prflx", "relay"), or "" when none is
+// selected yet. `report` must stay valid until it runs (capture values, not objects).
+void selectedCandidateType(GstElement* webrtc, std::function<void(const std::string&)> report);
 
 // Offer/answer on a webrtcbin for WHIP-style publishing: one complete offer (ICE gathering
 // finished, all candidates inline), one answer. Callbacks run on the default main context.

@@ -29,6 +29,7 @@ std::string usage() {
   return "usage: veil-patient (--invite URL | --invite-file F | --server URL --consultation ID\n"
          "                    (--token T | --token-file F)) [--ca-file PEM] [--display-name N]\n"
          "                    [--audio-out device|discard|none] (the clinician's audio)\n"
+         "                    [--display auto|none] [--ice-policy all|relay]\n"
          "                    --ice-address A [--source camera|file:PATH|test]\n"
          "                    [--mode background|face|background+face|private-regions|voice-only]\n"
          "                    [--codec vp8|h264|vp9] [--width W] [--height H] [--fps N]\n"
@@ -37,6 +38,11 @@ std::string usage() {
          " [--latency-stamp]"
 #endif
          "\n"
+         "--display auto (default): with DISPLAY or WAYLAND_DISPLAY set, one window shows the\n"
+         "  clinician and one shows exactly the redacted video that is sent; none: no windows\n"
+         "  (the clinician's video is still decoded, then dropped).\n"
+         "--ice-policy relay: media only through the TURN server veil-server names with the\n"
+         "  session (needs --invite and a server run with --turn-secret-file/--turn-url).\n"
          "stdin commands: 'mode NAME' (stricter modes apply at once, looser ones wait for\n"
          "'confirm'), 'cancel', 'quit'.\n";
 }
@@ -89,6 +95,22 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       } else {
         return {std::nullopt, "bad --audio-out " + value};
       }
+    } else if (flag == "--display") {
+      if (value == "auto") {
+        options.display = PatientOptions::Display::kAuto;
+      } else if (value == "none") {
+        options.display = PatientOptions::Display::kNone;
+      } else {
+        return {std::nullopt, "bad --display " + value};
+      }
+    } else if (flag == "--ice-policy") {
+      if (value == "all") {
+        options.ice_policy = PatientOptions::IcePolicy::kAll;
+      } else if (value == "relay") {
+        options.ice_policy = PatientOptions::IcePolicy::kRelay;
+      } else {
+        return {std::nullopt, "bad --ice-policy " + value};
+      }
     } else if (flag == "--ca-file") {
       options.ca_file = value;
     } else if (flag == "--source") {
@@ -135,6 +157,9 @@ ParseResult parseOptions(const std::vector<std::string>& args) {
       return {std::nullopt, "--invite replaces --server, --consultation and the token"};
     }
   } else {
+    if (options.ice_policy == PatientOptions::IcePolicy::kRelay) {
+      return {std::nullopt, "--ice-policy relay needs --invite (TURN credentials come with it)"};
+    }
     if (options.server_url.empty()) return {std::nullopt, "--server is required"};
     if (options.consultation_id.empty()) return {std::nullopt, "--consultation is required"};
     if (!has_token || options.token.empty()) return {std::nullopt, "a token is required"};

@@ -31,6 +31,12 @@ struct PatientOptions {
   bool audio = true;
   enum class AudioOut { kDevice, kDiscard, kNone } audio_out = AudioOut::kDevice;  // clinician's
   bool latency_stamp = false;  // test-only builds: stamp capture time into each sent frame
+  // kAuto: windows (the clinician, and a preview of exactly what is sent) when DISPLAY or
+  // WAYLAND_DISPLAY is set; kNone: the clinician's video is decoded and dropped, no preview.
+  enum class Display { kAuto, kNone } display = Display::kAuto;
+  // kRelay: both webrtcbins gather TURN relay candidates only, through the TURN server whose
+  // credentials veil-server returns with the session token (invite flow only).
+  enum class IcePolicy { kAll, kRelay } ice_policy = IcePolicy::kAll;
 };
 
 struct ParseResult {

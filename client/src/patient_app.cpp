@@ -16,6 +16,13 @@
 namespace veil::client {
 namespace {
 
+constexpr const char* kPreviewTitle = "Veil - what the clinician sees of you";
+constexpr const char* kClinicianTitle = "Veil - clinician";
+
+bool wantsWindows(const PatientOptions& options) {
+  return options.display == PatientOptions::Display::kAuto && VideoWindow::displayConfigured();
+}
+
 SendPipeline::Config sendConfig(const PatientOptions& options) {
   return {.codec = options.codec,
           .width = options.width,
@@ -23,7 +30,8 @@ SendPipeline::Config sendConfig(const PatientOptions& options) {
           .fps = options.fps,
           .ice_address = options.ice_address,
           .audio = options.audio,
-          .latency_stamp = options.latency_stamp};
+          .latency_stamp = options.latency_stamp,
+          .preview = wantsWindows(options)};
 }
 
 RedactorOptions redactorOptions(const PatientOptions& options) {
@@ -58,9 +66,14 @@ PatientApp::PatientApp(PatientOptions options)
       send_(sendConfig(options_)),
       negotiator_(send_.webrtc()),
       whip_(makeWhipClient(options_)),
-      stdin_channel_(nullptr, &g_io_channel_unref) {
+      stdin_channel_(nullptr, &g_io_channel_unref),
+      windows_(wantsWindows(options_)) {
   send_.setStateCallback([this](const std::string& what) {
     logLine(what);
+    // Called on a webrtcbin thread: the check runs on the main loop once a pair is selected.
+    if (what == "connection-state connected" && send_candidate_check_ == 0) {
+      send_candidate_check_ = g_timeout_add_seconds(1, &PatientApp::onSendCandidateCheck, this);
+    }
     // A broken pipeline or a dead connection ends the process with an error, so whatever runs it
     // (the demo script, a supervisor) sees it; publishing again replaces the old feed.
     if (what.starts_with("error ") || what == "connection-state failed") {
@@ -86,6 +99,17 @@ PatientApp::PatientApp(PatientOptions options)
     }
     logLine("invite redeemed");
   }
+  if (options_.ice_policy == PatientOptions::IcePolicy::kRelay) {
+    if (session_->turn()) relay_turn_uris_ = webrtcbinTurnUris(*session_->turn());
+    if (relay_turn_uris_.empty()) {
+      throw std::runtime_error(
+          "--ice-policy relay: the server issued no usable TURN credentials (veil-server needs "
+          "--turn-secret-file and --turn-url)");
+    }
+    useRelayOnly(send_.webrtc(), relay_turn_uris_);
+    logLine("ICE: relay only, through " + std::to_string(relay_turn_uris_.size()) +
+            " TURN server(s)");
+  }
   if (!redaction_.modelError().empty()) {
     logLine("model unavailable, every frame is fully redacted: " + redaction_.modelError());
   }
@@ -98,6 +122,7 @@ PatientApp::~PatientApp() {
   clinician_feed_.reset();
   if (media_timeout_ != 0) g_source_remove(media_timeout_);
   if (stats_timer_ != 0) g_source_remove(stats_timer_);
+  if (const guint check = send_candidate_check_.exchange(0); check != 0) g_source_remove(check);
   stopAvatar();
   closeCamera();
   audio_capture_.reset();
@@ -152,8 +177,38 @@ int PatientApp::run() {
   return exit_status_;
 }
 
+void PatientApp::openPreviewWindow() {
+  if (!windows_ || preview_window_) return;
+  try {
+    preview_window_ = std::make_unique<VideoWindow>(kPreviewTitle);
+  } catch (const std::exception& error) {
+    logLine(std::string("no preview window: ") + error.what());
+    return;
+  }
+  // Only the send pipeline's tee feeds this window: redacted frames, exactly as encoded.
+  send_.setPreviewCallback(
+      [window = preview_window_.get()](GstSample* sample) { window->push(sample); });
+  logLine("preview window open (what the clinician sees of you)");
+}
+
+void PatientApp::onClinicianVideo(GstSample* sample) {
+  clinician_frames_++;
+  if (clinician_window_) clinician_window_->push(sample);
+}
+
+gboolean PatientApp::onSendCandidateCheck(gpointer self_ptr) {
+  auto* self = static_cast<PatientApp*>(self_ptr);
+  self->send_candidate_check_ = 0;
+  // Which path the media takes (host, relay...), never an address.
+  selectedCandidateType(self->send_.webrtc(), [](const std::string& type) {
+    logLine("send: ICE selected local candidate " + (type.empty() ? "unknown" : type));
+  });
+  return G_SOURCE_REMOVE;
+}
+
 bool PatientApp::startMedia() {
   media_started_ = true;
+  openPreviewWindow();
   if (!send_.start()) {
     logLine("cannot start the send pipeline");
     return false;
@@ -233,11 +288,21 @@ void PatientApp::subscribeToClinician() {
   subscribing_ = true;
   subscription_id_ = offer->id;
   try {
+    if (windows_ && !clinician_window_) {
+      try {
+        clinician_window_ = std::make_unique<VideoWindow>(kClinicianTitle);
+      } catch (const std::exception& error) {
+        windows_ = false;
+        logLine(std::string("no clinician window: ") + error.what());
+      }
+    }
     clinician_feed_ = std::make_unique<ClinicianFeed>(
-        options_.ice_address, [this](const std::string& text) { onClinicianMessage(text); },
+        options_.ice_address, relay_turn_uris_,
+        [this](const std::string& text) { onClinicianMessage(text); },
         [this](GstSample* sample) {
           if (playback_) playback_->push(sample);
-        });
+        },
+        [this](GstSample* sample) { onClinicianVideo(sample); });
   } catch (const std::exception& error) {
     logLine(std::string("cannot receive the clinician's feed: ") + error.what());
     dropClinicianFeed();
@@ -310,6 +375,11 @@ gboolean PatientApp::onRefreshTick(gpointer self_ptr) {
   self->refresh_timer_ = 0;
   if (self->session_->refresh()) {
     self->whip_.setToken(self->session_->token());
+    if (!self->relay_turn_uris_.empty() && self->session_->turn()) {
+      // Fresh TURN credentials for allocations made from now on (a re-subscription).
+      auto renewed = webrtcbinTurnUris(*self->session_->turn());
+      if (!renewed.empty()) self->relay_turn_uris_ = std::move(renewed);
+    }
     logLine("session refreshed");
     self->scheduleRefresh(self->session_->expiresInSeconds());
   } else {
@@ -495,6 +565,15 @@ gboolean PatientApp::onStatsTick(gpointer self_ptr) {
       static_cast<unsigned long long>(not_normal),
       static_cast<unsigned long long>(self->send_.framesPushed()));
   logLine(line);
+  const std::uint64_t clinician_frames = self->clinician_frames_.load();
+  if (clinician_frames > 0) {
+    std::snprintf(
+        line, sizeof line, "stats: clinician video %llu frames decoded (%.1f fps)",
+        static_cast<unsigned long long>(clinician_frames),
+        static_cast<double>(clinician_frames - self->clinician_frames_reported_) / kStatsSeconds);
+    self->clinician_frames_reported_ = clinician_frames;
+    logLine(line);
+  }
   if (self->playback_ && self->playback_->buffersPlayed() > 0) {
     logLine("stats: clinician audio " + std::to_string(self->playback_->buffersPlayed()) +
             " buffers decoded");

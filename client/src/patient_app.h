@@ -15,6 +15,7 @@
 #include "options.h"
 #include "redaction_stage.h"
 #include "send_pipeline.h"
+#include "video_window.h"
 #include "whip_client.h"
 
 namespace veil::client {
@@ -54,6 +55,9 @@ class PatientApp {
   static gboolean onAvatarTick(gpointer self);
   static gboolean onQuitSignal(gpointer self);
   static gboolean onStatsTick(gpointer self);
+  void openPreviewWindow();
+  void onClinicianVideo(GstSample* sample);
+  static gboolean onSendCandidateCheck(gpointer self);
 
   PatientOptions options_;
   std::unique_ptr<GMainLoop, decltype(&g_main_loop_unref)> loop_;
@@ -69,7 +73,16 @@ class PatientApp {
   // Invite flow only (empty with --token): credentials, waiting room, the clinician's feed.
   std::unique_ptr<ConsultationSession> session_;
   std::unique_ptr<AudioPlayback> playback_;  // before the feed: the feed pushes into it
+  // Windows (--display auto with a display): what is sent, and the clinician. Declared before the
+  // feed: the feed's streaming thread pushes into the clinician window until the feed is gone.
+  bool windows_ = false;
+  std::unique_ptr<VideoWindow> preview_window_;
+  std::unique_ptr<VideoWindow> clinician_window_;
   std::unique_ptr<ClinicianFeed> clinician_feed_;
+  // --ice-policy relay: the session's TURN servers in webrtcbin's form (renewed on refresh).
+  std::vector<std::string> relay_turn_uris_;
+  std::atomic<std::uint64_t> clinician_frames_{0};
+  std::uint64_t clinician_frames_reported_ = 0;
   std::string subscription_id_;
   bool media_started_ = false;
   bool subscribing_ = false;
@@ -86,6 +99,7 @@ class PatientApp {
   guint sigterm_watch_ = 0;
   guint media_timeout_ = 0;
   guint stats_timer_ = 0;
+  std::atomic<guint> send_candidate_check_{0};
   // Counters for the periodic stats line (frames and timings only, never content).
   std::atomic<std::uint64_t> frames_redacted_{0};
   std::atomic<std::uint64_t> redaction_us_total_{0};

@@ -65,9 +65,17 @@ std::string SendPipeline::launchDescription() const {
       "appsrc name=video is-live=true format=time do-timestamp=true block=false "
       "max-bytes=0 max-buffers=2 leaky-type=downstream caps=" +
       videoRawCaps(config_.width, config_.height, config_.fps, "BGR") +
+      (config_.preview ? " ! tee name=sent" : "") +
       " ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=downstream"
       " ! videoconvert ! video/x-raw,format=I420 ! " +
       videoEncoderChain(config_) + " ! webrtc. ";
+  if (config_.preview) {
+    // The preview branch starts at the same tee pad as the encoder's: the same buffers, after
+    // redaction (and after the test-only latency stamp). It never blocks the encoder.
+    description +=
+        "sent. ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream"
+        " ! appsink name=preview emit-signals=true sync=false max-buffers=1 drop=true ";
+  }
   if (config_.audio) {
     description += std::string(
                        "appsrc name=audio is-live=true format=time do-timestamp=true "
@@ -97,6 +105,11 @@ SendPipeline::SendPipeline(const Config& config) : config_(config) {
   if (!webrtc_ || !video_src_ || (config_.audio && !audio_src_)) {
     throw std::runtime_error("send pipeline: missing webrtcbin or appsrc");
   }
+  if (config_.preview) {
+    const ElementPtr preview(gst_bin_get_by_name(GST_BIN(pipeline_.get()), "preview"));
+    if (!preview) throw std::runtime_error("send pipeline: missing the preview appsink");
+    g_signal_connect(preview.get(), "new-sample", G_CALLBACK(&SendPipeline::onPreviewSample), this);
+  }
   configureTransceivers();
   pinIceAddress();
   g_signal_connect(webrtc_.get(), "notify::connection-state",
@@ -114,6 +127,15 @@ SendPipeline::~SendPipeline() {
   if (bus_watch_ != 0) g_source_remove(bus_watch_);
   g_signal_handlers_disconnect_by_data(webrtc_.get(), this);
   if (channel_) g_signal_handlers_disconnect_by_data(channel_.get(), this);
+}
+
+GstFlowReturn SendPipeline::onPreviewSample(GstElement* sink, gpointer self_ptr) {
+  GstSample* raw = nullptr;
+  g_signal_emit_by_name(sink, "pull-sample", &raw);
+  const SamplePtr sample(raw);
+  auto* self = static_cast<SendPipeline*>(self_ptr);
+  if (sample && self->on_preview_) self->on_preview_(sample.get());
+  return GST_FLOW_OK;
 }
 
 void SendPipeline::configureTransceivers() {

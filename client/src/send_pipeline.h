@@ -31,7 +31,11 @@ class SendPipeline {
     std::string ice_address;  // empty: let libnice choose (only for tests that never connect)
     bool audio = true;
     bool latency_stamp = false;
+    // A tee after the appsrc also hands every buffer that enters the encoder to an appsink
+    // ("preview"), so the patient can be shown exactly what is sent.
+    bool preview = false;
   };
+  using SampleCallback = std::function<void(GstSample*)>;
   using StateCallback = std::function<void(const std::string& what)>;
 
   explicit SendPipeline(const Config& config);
@@ -62,6 +66,9 @@ class SendPipeline {
   // SFU reports (BitrateController). Call once the peer connection is up.
   void startBitrateControl();
 
+  // With Config::preview: called on a streaming thread with each buffer the encoder receives.
+  void setPreviewCallback(SampleCallback callback) { on_preview_ = std::move(callback); }
+
   // Reports bus errors and ICE/peer connection state changes (called on the main loop).
   void setStateCallback(StateCallback callback) { on_state_ = std::move(callback); }
 
@@ -78,6 +85,7 @@ class SendPipeline {
   void applyLossReport(std::optional<double> fraction_lost);
   std::optional<guint> videoSsrc() const;
   static gboolean onStatsTimer(gpointer self);
+  static GstFlowReturn onPreviewSample(GstElement* sink, gpointer self);
   static void onStats(GstPromise* promise, gpointer self);
 
   static constexpr guint kStatsIntervalSeconds = 2;
@@ -97,6 +105,7 @@ class SendPipeline {
   guint media_poll_ = 0;
   std::function<void()> on_media_flowing_;
   StateCallback on_state_;
+  SampleCallback on_preview_;
 };
 
 }  // namespace veil::client

@@ -49,6 +49,34 @@ TEST(Options, Refusals) {
   EXPECT_FALSE(parseOptions(with({"--fps"})).options);
 }
 
+TEST(Options, DisplayAndIcePolicy) {
+  const ParseResult defaults = parseOptions(kRequired);
+  ASSERT_TRUE(defaults.options) << defaults.error;
+  EXPECT_EQ(defaults.options->display, PatientOptions::Display::kAuto);
+  EXPECT_EQ(defaults.options->ice_policy, PatientOptions::IcePolicy::kAll);
+
+  const ParseResult none = parseOptions(with({"--display", "none", "--ice-policy", "all"}));
+  ASSERT_TRUE(none.options) << none.error;
+  EXPECT_EQ(none.options->display, PatientOptions::Display::kNone);
+
+  const ParseResult relay =
+      parseOptions({"--invite", "https://veil.example/join#invite=" + std::string(43, 'a'),
+                    "--ice-address", "10.0.0.2", "--ice-policy", "relay", "--display", "auto"});
+  ASSERT_TRUE(relay.options) << relay.error;
+  EXPECT_EQ(relay.options->ice_policy, PatientOptions::IcePolicy::kRelay);
+  EXPECT_EQ(relay.options->display, PatientOptions::Display::kAuto);
+
+  EXPECT_FALSE(parseOptions(with({"--display", "x11"})).options);
+  EXPECT_FALSE(parseOptions(with({"--display"})).options);
+  EXPECT_FALSE(parseOptions(with({"--ice-policy", "host"})).options);
+  // TURN credentials come only with an invite's session: relay-only with a bare token refuses.
+  const ParseResult bare = parseOptions(with({"--ice-policy", "relay"}));
+  EXPECT_FALSE(bare.options);
+  EXPECT_NE(bare.error.find("--invite"), std::string::npos);
+  EXPECT_NE(usage().find("--display auto|none"), std::string::npos);
+  EXPECT_NE(usage().find("--ice-policy all|relay"), std::string::npos);
+}
+
 TEST(ServerUrl, Parses) {
   const auto plain = parseServerUrl("http://10.0.0.1:8080");
   ASSERT_TRUE(plain);

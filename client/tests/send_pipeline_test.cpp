@@ -194,6 +194,50 @@ TEST_F(SendPipelineTest, OverwritingTheCaptureBufferLeavesTheSentBytesUnchanged)
   EXPECT_GT(std::count_if(expected.begin(), expected.end(), [](auto v) { return v != 0xAB; }), 0);
 }
 
+TEST_F(SendPipelineTest, PreviewShowsExactlyTheRedactedBytesThatAreSent) {
+  Redactor redactor(RedactorOptions{});
+  cv::Mat capture = detailedCapture();
+  const RedactedFrame redacted = redactor.redact(Frame(capture, 1));
+  const cv::Mat at_redaction = redacted.toMat();
+  capture.setTo(cv::Scalar::all(0xAB));  // the raw frame is gone; only redacted pixels remain
+
+  SendPipeline::Config preview_config = config(/*audio=*/false);
+  preview_config.preview = true;
+  SendPipeline send(preview_config);
+  // The preview branch adds no way in: the appsrc is still the only video source.
+  for (const auto& finding : testing::unexpectedVideoEntries(send.pipeline(), "video", "audio")) {
+    ADD_FAILURE() << finding;
+  }
+  struct Seen {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::vector<std::uint8_t> bytes;
+    std::string format;
+  } seen;
+  send.setPreviewCallback([&seen](GstSample* sample) {
+    MappedBuffer mapped(gst_sample_get_buffer(sample), GST_MAP_READ);
+    const GstStructure* caps = gst_caps_get_structure(gst_sample_get_caps(sample), 0);
+    const std::lock_guard lock(seen.mutex);
+    if (!seen.bytes.empty() || !mapped.ok()) return;
+    seen.format = gst_structure_get_string(caps, "format");
+    seen.bytes.assign(mapped.data(), mapped.data() + mapped.size());
+    seen.arrived.notify_all();
+  });
+  ASSERT_TRUE(send.start());
+  ASSERT_TRUE(send.pushVideo(redacted));
+  {
+    std::unique_lock lock(seen.mutex);
+    ASSERT_TRUE(
+        seen.arrived.wait_for(lock, std::chrono::seconds(10), [&] { return !seen.bytes.empty(); }));
+  }
+  send.stop();
+  EXPECT_EQ(seen.format, "BGR");
+  ASSERT_TRUE(at_redaction.isContinuous());
+  const std::vector<std::uint8_t> expected(at_redaction.data,
+                                           at_redaction.data + at_redaction.total() * 3);
+  EXPECT_EQ(seen.bytes, expected);
+}
+
 TEST_F(SendPipelineTest, RefusesAFrameOfAnotherSize) {
   Redactor redactor(RedactorOptions{});
   const cv::Mat small(kHeight / 2, kWidth / 2, CV_8UC3, cv::Scalar::all(10));
