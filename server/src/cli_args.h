@@ -1,6 +1,7 @@
 // Tiny "--name value" argument parser shared by veil-server and veil-sfu-tap.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -37,6 +38,21 @@ class CliArgs {
  private:
   std::map<std::string, std::string> values_;
 };
+
+// The value of `name` as a whole number of seconds in [min, max], or `fallback` when absent;
+// throws std::invalid_argument naming the option and its range.
+inline std::int64_t BoundedSeconds(const CliArgs& cli, const std::string& name, std::int64_t min,
+                                   std::int64_t max, std::int64_t fallback) {
+  const std::optional<std::string> text = cli.Get(name);
+  if (!text) return fallback;
+  const std::string range = name + " must be " + std::to_string(min) + ".." + std::to_string(max);
+  if (text->empty() || text->size() > 9 || text->find_first_not_of("0123456789") != text->npos) {
+    throw std::invalid_argument(range);
+  }
+  const std::int64_t value = std::stoll(*text);
+  if (value < min || value > max) throw std::invalid_argument(range);
+  return value;
+}
 
 // "ADDR:PORT" → {ADDR, PORT}; throws std::invalid_argument.
 inline std::pair<std::string, int> ParseHostPort(const std::string& text) {

@@ -27,10 +27,25 @@ bool IsLive(ParticipantState state) {
 
 ConsultationService::ConsultationService(Store& store, Sfu& sfu, const TokenSigner& tokens,
                                          const ServerConfig& config, Metrics& metrics)
-    : store_(store), sfu_(sfu), tokens_(tokens), config_(config), metrics_(metrics) {
-  sweeper_ = std::thread([this] {
+    : store_(store),
+      sfu_(sfu),
+      tokens_(tokens),
+      config_(config),
+      metrics_(metrics),
+      idle_(config.idle_end_seconds, config.ActivityWindowSeconds()) {
+  // After a restart nobody is connected yet: consultations someone had joined before count as
+  // joined, so they still end when nobody comes back.
+  for (const std::string& cid : store_.OpenConsultationsCreatedBefore(UnixNow() + 1)) {
+    for (const Participant& p : store_.ParticipantsOf(cid)) {
+      if (p.state != ParticipantState::kWaiting && p.state != ParticipantState::kRejected) {
+        idle_.MarkJoined(cid);
+      }
+    }
+  }
+  const auto interval = std::chrono::seconds(config_.SweepIntervalSeconds());
+  sweeper_ = std::thread([this, interval] {
     std::unique_lock lock(sweeper_mutex_);
-    while (!sweeper_wake_.wait_for(lock, std::chrono::seconds(15), [this] { return stopping_; })) {
+    while (!sweeper_wake_.wait_for(lock, interval, [this] { return stopping_; })) {
       lock.unlock();
       try {
         Sweep();
@@ -57,9 +72,22 @@ void ConsultationService::Sweep() {
        store_.OpenConsultationsCreatedBefore(now - config_.max_consultation_seconds)) {
     EndConsultation(cid, "system", "max_duration");
   }
+  EndIdleConsultations(now);
   store_.PurgeExpiredTokenIds(now);
   const std::int64_t retention = config_.retention_days * 24 * 3600;
   store_.Purge(now - retention, now - retention);
+}
+
+void ConsultationService::EndIdleConsultations(std::int64_t now) {
+  // Demo consultations are excluded by the store query (they must survive a demo restart).
+  for (const std::string& cid : store_.OpenConsultationsCreatedBefore(now + 1)) {
+    bool media_present = true;  // an unreachable SFU must not end a consultation
+    try {
+      media_present = sfu_.HasMediaSessions(cid);
+    } catch (const SfuError&) {
+    }
+    if (idle_.Observe(cid, media_present, now)) EndConsultation(cid, "system", "idle");
+  }
 }
 
 void ConsultationService::Deny(int status, const std::string& code, const std::string& message,
@@ -127,6 +155,7 @@ json ConsultationService::List(const WebSession& session) {
 json ConsultationService::View(const WebSession& session, const std::string& cid) {
   const Consultation consultation = OwnedOpenConsultation(session, cid);
   const std::int64_t now = UnixNow();
+  idle_.Touch(cid, now);  // the clinician has the consultation open (the app polls it)
   json participants = json::array();
   for (const Participant& p : store_.ParticipantsOf(cid)) {
     if (!IsLive(p.state)) continue;
@@ -136,15 +165,18 @@ json ConsultationService::View(const WebSession& session, const std::string& cid
                             {"waiting_seconds", now - p.joined_at}});
   }
   bool patient_publishing = false;
+  bool patient_receiving = false;
   try {
     patient_publishing = sfu_.IsPublishing(cid, FeedSlot::kPatient);
+    patient_receiving = sfu_.IsReceiving(cid, FeedSlot::kClinician);
   } catch (const SfuError&) {
   }
   return json{{"id", cid},
               {"min_mode", consultation.min_mode},
               {"state", "open"},
               {"participants", participants},
-              {"patient_publishing", patient_publishing}};
+              {"patient_publishing", patient_publishing},
+              {"patient_receiving", patient_receiving}};
 }
 
 json ConsultationService::NewInvite(const WebSession& session, const std::string& cid) {
@@ -165,6 +197,7 @@ json ConsultationService::NewInvite(const WebSession& session, const std::string
 void ConsultationService::EndConsultation(const std::string& cid, const std::string& actor,
                                           const std::string& reason) {
   const std::int64_t now = UnixNow();
+  idle_.Forget(cid);
   if (!store_.EndConsultation(cid, now, reason)) return;
   for (const Participant& p : store_.ParticipantsOf(cid)) {
     store_.RevokeTokensOf(p.sub, now);
@@ -350,6 +383,8 @@ json ConsultationService::Refresh(const RefreshRequest& request) {
     throw ApiError(409, "conflict", "the refresh token was used concurrently; retry");
   }
   store_.AddRefresh(Sha256Hex(refresh), record->sub, record->cid, now);
+  // One row per rotation (every ~9 min per patient): shows when a device was still connected.
+  store_.Audit({"session.refresh", record->sub, "patient", record->cid, "ok", "", ""}, now);
   return PatientCredentials(record->cid, record->sub, refresh);
 }
 
@@ -420,6 +455,7 @@ Caller ConsultationService::Authorize(std::string_view header, const std::string
       }
     }
   }
+  if (!demo) idle_.Touch(cid, now);
   return Caller{claims, demo};
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "auth_service.h"
+#include "idle_tracker.h"
 #include "metrics.h"
 #include "rate_limiter.h"
 #include "request_parsing.h"
@@ -85,6 +86,7 @@ class ConsultationService {
                          const std::string& reason, const std::string& actor,
                          const std::string& role, const std::string& cid);
   void Sweep();
+  void EndIdleConsultations(std::int64_t now);
 
   Store& store_;
   Sfu& sfu_;
@@ -92,6 +94,7 @@ class ConsultationService {
   const ServerConfig& config_;
   Metrics& metrics_;
   RateLimiter redeem_failures_{10, std::chrono::minutes(15)};
+  IdleTracker idle_;
 
   std::mutex sweeper_mutex_;
   std::condition_variable sweeper_wake_;

@@ -248,6 +248,30 @@ bool JanusVideoRoom::IsPublishing(std::string_view consultation_id, FeedSlot slo
   return publishers_.contains(PublisherKey{std::string(consultation_id), slot});
 }
 
+bool JanusVideoRoom::HasMediaSessions(std::string_view consultation_id) {
+  std::lock_guard lock(mutex_);
+  for (const auto& [key, publisher] : publishers_) {
+    if (key.first == consultation_id) return true;
+  }
+  for (const auto& [id, subscription] : subscriptions_) {
+    if (subscription.consultation_id == consultation_id) return true;
+  }
+  return false;
+}
+
+bool JanusVideoRoom::IsReceiving(std::string_view consultation_id, FeedSlot feed) {
+  std::lock_guard lock(mutex_);
+  const auto publisher = publishers_.find(PublisherKey{std::string(consultation_id), feed});
+  if (publisher == publishers_.end()) return false;
+  for (const auto& [id, subscription] : subscriptions_) {
+    if (subscription.consultation_id == consultation_id &&
+        subscription.feed_id == publisher->second.feed_id && subscription.webrtc_up) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void JanusVideoRoom::OnPublisherEvent(const PublisherKey& key, std::uint64_t handle,
                                       const json& event) {
   if (!IsHangup(event)) return;
@@ -359,6 +383,13 @@ void JanusVideoRoom::Unsubscribe(std::string_view consultation_id, std::string_v
 }
 
 void JanusVideoRoom::OnSubscriberEvent(const std::string& subscription_id, const json& event) {
+  if (event.value("janus", "") == "webrtcup") {
+    std::lock_guard lock(mutex_);
+    if (const auto it = subscriptions_.find(subscription_id); it != subscriptions_.end()) {
+      it->second.webrtc_up = true;
+    }
+    return;
+  }
   if (!IsHangup(event)) return;
   std::uint64_t handle = 0;
   {

@@ -35,6 +35,8 @@ class JanusVideoRoom final : public Sfu {
   void Unpublish(std::string_view consultation_id, std::string_view owner,
                  std::string_view resource_id) override;
   bool IsPublishing(std::string_view consultation_id, FeedSlot slot) override;
+  bool HasMediaSessions(std::string_view consultation_id) override;
+  bool IsReceiving(std::string_view consultation_id, FeedSlot feed) override;
   SubscribeResult Subscribe(std::string_view consultation_id, FeedSlot feed,
                             std::string_view owner) override;
   void AnswerSubscription(std::string_view consultation_id, std::string_view owner,
@@ -58,6 +60,7 @@ class JanusVideoRoom final : public Sfu {
     std::uint64_t handle = 0;
     std::uint64_t feed_id = 0;
     std::chrono::steady_clock::time_point last_seen;
+    bool webrtc_up = false;  // Janus sent `webrtcup` for this handle
   };
   using PublisherKey = std::pair<std::string, FeedSlot>;  // consultation id, slot
 

@@ -36,7 +36,9 @@ constexpr const char* kUsage =
     "              --secret-file FILE --web-dir DIR [--db FILE] [--public-origin URL]\n"
     "              [--token-key-dir DIR] [--auth local|proxy --proxy-listen ADDR:PORT]\n"
     "              [--turn-secret-file FILE --turn-url URL[,URL]] [--retention-days N]\n"
-    "              [--demo-consultation ID[,ID]] [--refresh-retry-grace-seconds N]\n"
+    "              [--demo-consultation ID[,ID]]\n"
+    "              test hooks: [--refresh-retry-grace-seconds N] [--token-ttl-seconds 10..900]\n"
+    "              [--idle-end-seconds 5..1800] [--max-duration-seconds 30..14400]\n"
     "  veil-server add-clinician --db FILE --username NAME [--admin]   (password on stdin)\n"
     "  veil-server audit-export --db FILE\n"
     "  veil-server mint-token --secret-file FILE --consultation ID --role patient|clinician\n"
@@ -144,7 +146,8 @@ int Serve(const std::vector<std::string>& args) {
       {"--listen", "--listen-tls", "--tls-cert", "--tls-key", "--tls-self-signed-dir",
        "--proxy-listen", "--auth", "--public-origin", "--db", "--janus", "--janus-admin-key-file",
        "--secret-file", "--token-key-dir", "--web-dir", "--demo-consultation", "--turn-secret-file",
-       "--turn-url", "--refresh-retry-grace-seconds", "--retention-days"});
+       "--turn-url", "--refresh-retry-grace-seconds", "--retention-days", "--token-ttl-seconds",
+       "--idle-end-seconds", "--max-duration-seconds"});
   const auto plain = cli.Get("--listen");
   const auto secure = cli.Get("--listen-tls");
   if (!plain && !secure) throw std::invalid_argument("--listen or --listen-tls is required");
@@ -166,14 +169,16 @@ int Serve(const std::vector<std::string>& args) {
   if (auth != "local" && auth != "proxy") throw std::invalid_argument("--auth must be local|proxy");
   config.auth_mode =
       auth == "proxy" ? veil::server::AuthMode::kProxy : veil::server::AuthMode::kLocal;
-  if (const auto grace = cli.Get("--refresh-retry-grace-seconds")) {
-    // Tests shorten the 30 s retry window so a replay can be shown without waiting.
-    if (grace->empty() || grace->size() > 3 ||
-        grace->find_first_not_of("0123456789") != grace->npos) {
-      throw std::invalid_argument("--refresh-retry-grace-seconds must be 0..999");
-    }
-    config.refresh_retry_grace_seconds = std::stoll(*grace);
-  }
+  // Test hooks (server/README.md): they only shorten what security-design §4/§5 fix, so tests can
+  // show refresh, retry, idle end and maximum duration without waiting for the real times.
+  config.refresh_retry_grace_seconds = veil::server::BoundedSeconds(
+      cli, "--refresh-retry-grace-seconds", 0, 999, config.refresh_retry_grace_seconds);
+  config.token_ttl_seconds =
+      veil::server::BoundedSeconds(cli, "--token-ttl-seconds", 10, 900, config.token_ttl_seconds);
+  config.idle_end_seconds =
+      veil::server::BoundedSeconds(cli, "--idle-end-seconds", 5, 1800, config.idle_end_seconds);
+  config.max_consultation_seconds = veil::server::BoundedSeconds(
+      cli, "--max-duration-seconds", 30, 4 * 3600, config.max_consultation_seconds);
   if (const auto days = cli.Get("--retention-days")) {
     if (days->empty() || days->size() > 5 || days->find_first_not_of("0123456789") != days->npos ||
         std::stoll(*days) < 1) {

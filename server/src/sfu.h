@@ -63,6 +63,11 @@ class Sfu {
   virtual void Unpublish(std::string_view consultation_id, std::string_view owner,
                          std::string_view resource_id) = 0;
   virtual bool IsPublishing(std::string_view consultation_id, FeedSlot slot) = 0;
+  // Whether someone's subscription to `feed` has its WebRTC connection up (DTLS done), i.e. the
+  // feed's data channel messages can reach them (the SCTP association follows within ~1 s).
+  virtual bool IsReceiving(std::string_view consultation_id, FeedSlot feed) = 0;
+  // Whether anyone still publishes or subscribes in the consultation (presence for the idle end).
+  virtual bool HasMediaSessions(std::string_view consultation_id) = 0;
 
   // Subscription to one feed of the consultation: the SFU offers, the client answers.
   virtual SubscribeResult Subscribe(std::string_view consultation_id, FeedSlot feed,

@@ -47,7 +47,27 @@ bool SqliteStatement::Step() {
   throw SqliteError(std::string("step: ") + sqlite3_errmsg(db_));
 }
 
+namespace {
+
+// Holds the connection's (recursive) mutex: the connection is shared by every request thread, and
+// sqlite3_changes() reports the last statement of the connection, not of this one.
+class ConnectionLock {
+ public:
+  explicit ConnectionLock(sqlite3* db) : mutex_(sqlite3_db_mutex(db)) { sqlite3_mutex_enter(mutex_); }
+  ~ConnectionLock() { sqlite3_mutex_leave(mutex_); }
+  ConnectionLock(const ConnectionLock&) = delete;
+  ConnectionLock& operator=(const ConnectionLock&) = delete;
+
+ private:
+  sqlite3_mutex* mutex_;
+};
+
+}  // namespace
+
 int SqliteStatement::Run() {
+  // Step and the change count as one unit, so another thread's DELETE in between (e.g. the
+  // sweep) cannot make an UPDATE look as if it changed nothing.
+  const ConnectionLock lock(db_);
   while (Step()) {
   }
   return sqlite3_changes(db_);
