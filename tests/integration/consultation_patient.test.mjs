@@ -3,8 +3,9 @@
 // clinician signs in and creates a consultation; veil-patient joins from the invite link
 // (redeem, waiting room), trusting the demo certificate only through --ca-file; the clinician
 // admits it; the clinician's page decodes veil-patient's redacted video and shows the mode from
-// its data channel; a stricter mode requested by the clinician is applied by the device, a looser
-// one waits for the patient's `confirm`; leaving is audited.
+// its data channel; veil-patient decodes the clinician's audio and video (both directions); a
+// stricter mode requested by the clinician is applied by the device, a looser one waits for the
+// patient's `confirm`; leaving is audited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -54,7 +55,8 @@ function startDevice(args) {
 
 function deviceArgs(extra) {
   return ['--invite', inviteUrl, '--ice-address', process.env.VEIL_NETNS_ADDR,
-    '--source', `file:${stillSource}`, '--fps', '15', '--audio-out', 'discard', ...extra];
+    '--source', `file:${stillSource}`, '--fps', '15', '--audio-out', 'discard', '--display', 'none',
+    ...extra];
 }
 
 before(async () => {
@@ -112,7 +114,7 @@ test('the clinician page decodes the redacted video and shows the device state',
   assert.equal(await app.textContent('#mode'), 'Background hidden');
 });
 
-test('the clinician audio decodes in veil-patient; a stricter mode requested by the clinician is applied by the device; a looser one waits',
+test('the clinician audio and video decode in veil-patient; a stricter mode requested by the clinician is applied by the device; a looser one waits',
   async () => {
     await app.click('#start-camera');
     await waitFor(() => app.evaluate(() => window.veilApp.publishing),
@@ -123,6 +125,14 @@ test('the clinician audio decodes in veil-patient; a stricter mode requested by 
     await device.waitForLog(/clinician feed: audio decoding/, 'clinician audio linked');
     await device.waitForLog(/stats: clinician audio [1-9]\d* buffers decoded/,
       'clinician audio decoded', 120);
+    // The clinician's (fake) camera: decoded by veil-patient (dropped, --display none), and the
+    // decoded-frame counter keeps growing between two stats lines.
+    await device.waitForLog(/clinician feed: video decoding [1-9]\d*x[1-9]\d*/, 'clinician video');
+    await waitFor(() => {
+      const counts = [...device.log().matchAll(/stats: clinician video (\d+) frames decoded/g)]
+        .map((match) => Number(match[1]));
+      return counts.length >= 2 && counts[0] > 0 && counts[counts.length - 1] > counts[0];
+    }, { attempts: 150, intervalMs: 200, what: 'clinician video frames counted twice, growing' });
 
     // The SFU drops data-channel messages sent before the device's SCTP association is up (a few
     // hundred ms after DTLS): ask again, a bounded number of times, as a clinician would.
