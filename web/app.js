@@ -7,6 +7,10 @@
   const POLL_MS = 2000;
   const KEEPALIVE_MS = 5000;  // also how fast a vanished patient feed is noticed
   const STATS_MS = 2000;
+  // The device's SCTP association comes up a moment after its subscription's DTLS (what the
+  // server reports as patient_receiving); a message sent before that is dropped by the SFU.
+  const SCTP_SETTLE_MS = 1000;
+  const TOKEN_RETRY_MS = 10000;
   const MODE_NAMES = { background: 'Background hidden', face: 'Face hidden',
     'background+face': 'Background and face hidden', 'voice-only': 'Voice only',
     'private-regions': 'Private regions hidden' };
@@ -14,7 +18,8 @@
   const $ = (id) => document.getElementById(id);
   // Read by tests and handy in the console; never holds tokens or media.
   const view = { phase: 'starting', consultation: null, messages: 0, last: null, subscriptions: 0,
-    publishing: false, quality: null, waiting: 0, requestsSent: 0 };
+    publishing: false, quality: null, waiting: 0, requestsSent: 0, request: null,
+    tokenMints: 0 };
   window.veilApp = view;
   // Diagnostics of both connections (stats only; no media, no credentials).
   view.report = async () => ({
@@ -22,7 +27,11 @@
     publisher: call.pub ? await VeilMedia.report(call.pub.pc) : null });
 
   const call = { cid: null, token: null, turn: null, tokenTimer: null, pollTimer: null,
-    statsTimer: null, keepaliveTimer: null, sub: null, subscribing: false, pub: null, stream: null };
+    statsTimer: null, keepaliveTimer: null, sub: null, subscribing: false, pub: null, stream: null,
+    patientReceiving: false, settleTimer: null };
+  // The clinician's latest mode request (latest wins): queued until it can reach the device,
+  // then sent once; `applied` once the device reports that mode.
+  const modeRequest = { mode: null, state: 'none' };
 
   function notice(text) { $('notice').textContent = text || ''; }
   function show(section) {
@@ -140,15 +149,30 @@
 
   async function refreshToken() {
     clearTimeout(call.tokenTimer);
+    const cid = call.cid;
     try {
-      const minted = await json(`/api/v1/consultations/${call.cid}/token`, { method: 'POST' });
+      const minted = await json(`/api/v1/consultations/${cid}/token`, { method: 'POST' });
+      if (call.cid !== cid) return;  // left meanwhile
       call.token = minted.token;
       call.turn = minted.turn;
-      // Re-mint a minute before expiry; the server's expires_in, never the local clock.
-      call.tokenTimer = setTimeout(refreshToken, Math.max(10, minted.expires_in - 60) * 1000);
+      view.tokenMints += 1;
+      // Re-mint a minute before expiry (half-way for short test TTLs); the server's expires_in,
+      // never the local clock.
+      const seconds = Math.max(minted.expires_in / 2, minted.expires_in - 60);
+      call.tokenTimer = setTimeout(refreshToken, seconds * 1000);
     } catch (error) {
-      if (error.status === 410) ended('The consultation has ended.');
-      else notice(`Could not get media credentials: ${error.message}`);
+      if (call.cid !== cid) return;
+      if (error.status === 410 || error.status === 404) { ended('The consultation has ended.'); return; }
+      if (error.status === 401) {
+        await leaveCall();
+        $('account').hidden = true;
+        show('sign-in');
+        notice('Your sign-in has expired. Sign in again.');
+        return;
+      }
+      // A network blip: the current token is still valid for a while; try again soon.
+      notice(`Could not renew media credentials (${error.message}); retrying.`);
+      call.tokenTimer = setTimeout(refreshToken, TOKEN_RETRY_MS);
     }
   }
 
@@ -231,6 +255,12 @@
     }
     renderWaiting(state.participants);
     if (state.patient_publishing && !call.sub && !call.subscribing && call.token) subscribePatient();
+    const receiving = state.patient_receiving === true;
+    if (receiving && !call.patientReceiving) {
+      clearTimeout(call.settleTimer);
+      call.settleTimer = setTimeout(sendQueuedModeRequest, SCTP_SETTLE_MS);
+    }
+    call.patientReceiving = receiving;
   }
 
   // --- the patient's feed ---
@@ -242,7 +272,12 @@
   function showDeviceState(message) {
     view.messages += 1;
     view.last = message;
-    if (typeof message.mode === 'string') $('mode').textContent = MODE_NAMES[message.mode] || message.mode;
+    if (typeof message.mode === 'string') {
+      $('mode').textContent = MODE_NAMES[message.mode] || message.mode;
+      if (modeRequest.state === 'sent' && message.mode === modeRequest.mode) {
+        setModeRequest(modeRequest.mode, 'applied');
+      }
+    }
     if (typeof message.state === 'string') {
       $('redaction-state').textContent = message.state;
       const fallback = message.state === 'degraded' || message.state === 'full';
@@ -300,7 +335,33 @@
     } catch (_) { /* closed meanwhile */ }
   }
 
-  // --- mode requests: sent to the device over the data channel; the device decides ---
+  // --- mode requests: sent to the device over the clinician's publisher data channel; the
+  // device decides. The SFU delivers only while the device's receiving channel is open, so a
+  // request made earlier is queued (latest wins) and sent once both channels are up.
+  function setModeRequest(mode, state) {
+    Object.assign(modeRequest, { mode, state });
+    view.request = mode ? { mode, state } : null;
+    const name = MODE_NAMES[mode] || mode;
+    $('request-state').textContent = {
+      none: 'No request pending.',
+      queued: `"${name}" is queued: it is sent when your camera is on and the patient's device ` +
+        'is connected.',
+      sent: `"${name}" was sent. The patient's device decides.`,
+      applied: `The patient's device applied "${name}".`,
+    }[state];
+  }
+
+  function canReachDevice() {
+    return Boolean(call.pub && call.pub.channel.readyState === 'open' && call.patientReceiving);
+  }
+
+  function sendQueuedModeRequest() {
+    if (modeRequest.state !== 'queued' || !canReachDevice()) return;
+    call.pub.channel.send(JSON.stringify({ request_mode: modeRequest.mode }));
+    view.requestsSent += 1;
+    setModeRequest(modeRequest.mode, 'sent');
+  }
+
   $('mode-form').addEventListener('submit', async (event) => {
     event.preventDefault();
     const mode = $('request-mode').value;
@@ -308,12 +369,10 @@
       await json(`/api/v1/consultations/${call.cid}/mode-request`, { method: 'POST',
         body: JSON.stringify({ mode }) });
     } catch (error) { notice(error.message); return; }
-    if (call.pub && call.pub.channel.readyState === 'open') {
-      call.pub.channel.send(JSON.stringify({ request_mode: mode }));
-      view.requestsSent += 1;
-      notice(`Asked the patient's device for "${MODE_NAMES[mode]}". The patient's device decides.`);
-    } else {
-      notice('Start your camera and microphone first: requests travel with your media connection.');
+    setModeRequest(mode, 'queued');
+    sendQueuedModeRequest();
+    if (modeRequest.state === 'queued' && !call.pub) {
+      notice('Start your camera and microphone: requests travel with your media connection.');
     }
   });
 
@@ -325,6 +384,7 @@
       $('self-video').srcObject = call.stream;
       call.pub = await VeilMedia.publish({ cid: call.cid, token: call.token, turn: call.turn,
         stream: call.stream });
+      call.pub.channel.addEventListener('open', sendQueuedModeRequest);
       view.publishing = true;
       $('self-state').textContent = 'Your camera and microphone are on.';
       $('start-camera').disabled = true;
@@ -351,6 +411,7 @@
     clearInterval(call.statsTimer);
     clearInterval(call.keepaliveTimer);
     clearTimeout(call.tokenTimer);
+    clearTimeout(call.settleTimer);
     if (call.sub) call.sub.pc.close();
     if (call.pub) {
       call.pub.pc.close();
@@ -360,7 +421,9 @@
       }
     }
     if (call.stream) for (const track of call.stream.getTracks()) track.stop();
-    Object.assign(call, { cid: null, token: null, sub: null, pub: null, stream: null });
+    Object.assign(call, { cid: null, token: null, sub: null, pub: null, stream: null,
+      patientReceiving: false });
+    setModeRequest(null, 'none');
     Object.assign(view, { consultation: null, publishing: false, messages: 0, last: null });
     $('patient-video').srcObject = null;
     $('self-video').srcObject = null;
