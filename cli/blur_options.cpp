@@ -51,8 +51,10 @@ Redacts images, folders of images or videos offline with the same engine veil-pa
                   private-regions (experimental: see README)
   --model M       segmentation model: auto (general, landscape as fallback), general, landscape
   --models DIR    model directory (default: $VEIL_MODELS, then the repository's models/fetched)
-  --masks-out DIR also write the raw person probability (8-bit PNG, no temporal state):
-                  DIR/<input-stem>.mask.png for images, DIR/<frame#>.mask.png for videos
+  --masks-out DIR also write the person probability the redactor computed for each frame with
+                  the selected model (8-bit PNG, no temporal state): DIR/<input-stem>.mask.png
+                  for images, DIR/<frame#>.mask.png for videos; none for frames it could not
+                  segment (hidden whole) or in voice-only mode
   --keep-visible x,y,w,h[,seconds]
                   show this rectangle (input pixels) unredacted for the first `seconds` of the
                   input (default 30, at most 600; images count as time 0). The patient's own,

@@ -36,10 +36,7 @@ class BlurJob {
     if (needs_model && !redactor_.modelError().empty()) {
       throw BlurFailure(kExitNoModels, redactor_.modelError());
     }
-    if (options.masks_out) {
-      mask_segmenter_ = makeSelfieSegmenter(options.model, options.models_dir);
-      std::filesystem::create_directories(*options.masks_out);
-    }
+    if (options.masks_out) std::filesystem::create_directories(*options.masks_out);
   }
 
   int run() {
@@ -62,7 +59,13 @@ class BlurJob {
     }
     progress("done: " + std::to_string(counts_.by_state[0]) + " normal, " +
              std::to_string(counts_.by_state[1]) + " degraded, " +
-             std::to_string(counts_.by_state[2]) + " fully hidden frames");
+             std::to_string(counts_.by_state[2]) + " fully hidden frames; selfie model runs: " +
+             std::to_string(selfieInferenceCount(SegmenterModel::kGeneral)) + " general, " +
+             std::to_string(selfieInferenceCount(SegmenterModel::kLandscape)) + " landscape");
+    if (frames_without_mask_ > 0) {
+      progress(std::to_string(frames_without_mask_) +
+               " frames had no person probability (hidden whole); no mask written for them");
+    }
     return kExitOk;
   }
 
@@ -81,9 +84,15 @@ class BlurJob {
     if (!options_.quiet) std::cerr << "veil-blur: " << line << "\n";
   }
 
-  void writeMask(const cv::Mat& bgr, const std::string& name) {
-    if (!mask_segmenter_) return;
-    cv::Mat probability = mask_segmenter_->segment(bgr), mask8;
+  // The probability the redactor computed for the frame it just redacted: no second inference.
+  void writeMask(const std::string& name) {
+    if (!options_.masks_out) return;
+    const cv::Mat probability = redactor_.lastFramePersonProbability();
+    if (probability.empty()) {
+      ++frames_without_mask_;
+      return;
+    }
+    cv::Mat mask8;
     probability.convertTo(mask8, CV_8U, 255.0);
     const auto path = *options_.masks_out / (name + ".mask.png");
     if (!cv::imwrite(path.string(), mask8)) {
@@ -115,7 +124,7 @@ class BlurJob {
     const RedactedFrame redacted = redactor_.redact(Frame(bgr, 0));
     counts_.add(redacted);
     writeImage(redacted.toMat(), output);
-    writeMask(bgr, input.stem().string());
+    writeMask(input.stem().string());
   }
 
   void blurFolder() {
@@ -160,7 +169,7 @@ class BlurJob {
       if (redacted.info().reasons & kReasonKeepVisibleActive) ++kept_visible;
       if (!writer.isOpened()) openWriter(writer, out.tempPath(), fps, bgr.size());
       writer.write(redacted.toMat());
-      writeMask(bgr, std::to_string(index));
+      writeMask(std::to_string(index));
       ++index;
       if (index % 25 == 0) {
         progress("frame " + std::to_string(index) + (total > 0 ? "/" + std::to_string(total) : ""));
@@ -186,8 +195,8 @@ class BlurJob {
 
   BlurOptions options_;
   Redactor redactor_;
-  std::unique_ptr<PersonSegmenter> mask_segmenter_;
   StateCounts counts_;
+  long frames_without_mask_ = 0;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <functional>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -42,6 +43,28 @@ struct Inference {
   std::uint32_t failure = kReasonNone;  // why it failed
 };
 
+// What a mode makes of this frame's person probability, for the fail-closed ladder.
+struct ModeRegion {
+  enum class Kind {
+    kShown,   // `shown` holds what may be shown on this frame
+    kNobody,  // no patient: hide the whole frame and forget the patient
+    kFailed,  // a later stage (e.g. pose) failed: fall back like a failed segmentation
+  };
+  Kind kind = Kind::kFailed;
+  cv::Mat shown;                        // kShown: CV_8U, 255 = may be shown (before hysteresis)
+  std::uint32_t reasons = kReasonNone;  // added to the frame's reasons
+
+  static ModeRegion shownRegion(cv::Mat shown, std::uint32_t reasons) {
+    return {Kind::kShown, std::move(shown), reasons};
+  }
+  static ModeRegion nobody() { return {Kind::kNobody, {}, kReasonNoPerson}; }
+  static ModeRegion failed(std::uint32_t why) { return {Kind::kFailed, {}, why}; }
+};
+
+using RegionFromProbability = std::function<ModeRegion(const cv::Mat& probability)>;
+// Hides what this frame is known to need hidden on top of a reused (last good) region.
+using HideKnownNow = std::function<void(cv::Mat& shown)>;
+
 }  // namespace
 
 struct Redactor::State {
@@ -62,6 +85,7 @@ struct Redactor::State {
   std::unique_ptr<FaceStage> faces;
   std::unique_ptr<PoseLandmarker> pose;
   std::optional<std::int64_t> last_presence_us;  // last frame with a face on the patient
+  cv::Mat selected_probability;  // this frame's, from the selected model (empty: none computed)
 
   explicit State(RedactorOptions o)
       : options(std::move(o)), hysteresis(options.reveal_after_frames) {}
@@ -90,12 +114,22 @@ struct Redactor::State {
   // next to the patient as person, rarely the same. Measured on independent ground truth, this
   // cut the edge leak of tests/privacy from 22% to 0 on the worst still.
   Inference inferConsensus(const cv::Mat& bgr) {
-    Inference general = infer(primary.get(), bgr);
+    const Inference general = inferSelected(primary.get(), bgr);
     if (general.failure != kReasonNone || !fallback) return general;
     Inference landscape = infer(fallback.get(), bgr);
     if (landscape.failure != kReasonNone) return landscape;
-    cv::min(general.probability, landscape.probability, general.probability);
-    return general;
+    // Into a new matrix: the general model's own probability stays as it was for the caller.
+    cv::Mat both;
+    cv::min(general.probability, landscape.probability, both);
+    return {both, kReasonNone};
+  }
+
+  // `infer` on the model RedactorOptions::model selected (or the cheaper one the ladder moved
+  // to); a good result is kept as this frame's probability (lastFramePersonProbability).
+  Inference inferSelected(PersonSegmenter* segmenter, const cv::Mat& bgr) {
+    Inference result = infer(segmenter, bgr);
+    if (result.failure == kReasonNone) selected_probability = result.probability;
+    return result;
   }
 
   // Primary model, or the cheaper one once the primary failed repeatedly (design.md §5 ladder).
@@ -108,13 +142,13 @@ struct Redactor::State {
         return retry;
       }
     }
-    Inference result = on_fallback ? infer(fallback.get(), bgr) : inferConsensus(bgr);
+    Inference result = on_fallback ? inferSelected(fallback.get(), bgr) : inferConsensus(bgr);
     if (result.failure != kReasonNone && !on_fallback && fallback &&
         consecutive_failures + 1 >= kFailuresBeforeCheaperModel) {
       reasons |= result.failure;
       on_fallback = true;
       frames_on_fallback = 0;
-      result = infer(fallback.get(), bgr);
+      result = inferSelected(fallback.get(), bgr);
     }
     if (on_fallback) reasons |= kReasonCheaperModel;
     return result;
@@ -129,42 +163,95 @@ struct Redactor::State {
     return isolator.isolate(foreground, faces ? faces->mainFaceCentre() : std::nullopt);
   }
 
+  RedactedFrame hideAll(RedactionInfo info, std::uint32_t reasons, cv::Size size) const {
+    info.state = RedactionState::kFull;
+    info.reasons = reasons;
+    return RedactedFrame(fullyHiddenFrame(size), info);
+  }
+
+  // Nobody confirmed there: the next person starts afresh, and no earlier region may be reused.
+  void forgetPatient() {
+    hysteresis.reset();
+    isolator.reset();
+    last_good_shown.release();
+  }
+
+  bool lastGoodUsable(cv::Size size) const {
+    return !last_good_shown.empty() && last_good_shown.size() == size &&
+           last_good_age < kMaxLastGoodMaskFrames;
+  }
+
+  // The one fail-closed ladder (design.md §5) every mode that uses the person mask goes through:
+  // this frame's mask (primary model, or the cheaper one after repeated failures) → the last
+  // good shown region, shrunk by the motion bound per frame, for at most kMaxLastGoodMaskFrames
+  // → the whole frame hidden. `regionFrom` turns a good probability into the mode's region;
+  // `hideKnownNow` hides, on a reused region, what this frame is already known to need hidden.
+  RedactedFrame redactThroughLadder(const Frame& frame, RedactionInfo info,
+                                    const RegionFromProbability& regionFrom,
+                                    const HideKnownNow& hideKnownNow) {
+    const cv::Mat& bgr = frame.bgr();
+    std::uint32_t reasons = kReasonNone;
+    const Inference inference = segmentWithLadder(bgr, reasons);
+    ModeRegion region;
+    if (inference.failure == kReasonNone) {
+      consecutive_failures = 0;
+      region = regionFrom(inference.probability);
+    } else {
+      ++consecutive_failures;
+      region = ModeRegion::failed(inference.failure);
+    }
+    reasons |= region.reasons;
+    double margin = marginPx(bgr.cols);
+    cv::Mat shown;
+    switch (region.kind) {
+      case ModeRegion::Kind::kNobody:
+        forgetPatient();
+        return hideAll(info, reasons, bgr.size());
+      case ModeRegion::Kind::kShown:
+        shown = hysteresis.update(region.shown);
+        last_good_shown = shown;
+        last_good_age = 0;
+        info.state = on_fallback ? RedactionState::kDegraded : RedactionState::kNormal;
+        break;
+      case ModeRegion::Kind::kFailed:
+        if (!lastGoodUsable(bgr.size())) return hideAll(info, reasons, bgr.size());
+        // The patient may have moved since: shrink what is shown by the motion bound per frame.
+        ++last_good_age;
+        shown = last_good_shown.clone();
+        hideKnownNow(shown);
+        margin += last_good_age * kMotionBoundFractionOfWidthPerFrame * bgr.cols;
+        reasons |= kReasonLastGoodMask;
+        info.state = RedactionState::kDegraded;
+        break;
+    }
+    cv::Mat alpha = visibilityAlpha(shown, margin);
+    applyKeepVisible(alpha, frame.timestampUs(), reasons);
+    info.reasons = reasons;
+    return RedactedFrame(composeVisible(bgr, alpha), info);
+  }
+
   // Experimental private-regions mode: pose landmarks place chest, pelvis and buttocks zones on
   // the patient; an untrusted pose hides the whole torso-to-thigh area; no person hides it all.
   // Zones are hidden whole (not cut to the person mask): the mask's edge is where it errs.
   RedactedFrame redactPrivateRegions(const Frame& frame, RedactionInfo info) {
     const cv::Mat& bgr = frame.bgr();
-    auto hideAll = [&](std::uint32_t reasons) {
-      info.state = RedactionState::kFull;
-      info.reasons = reasons;
-      return RedactedFrame(fullyHiddenFrame(bgr.size()), info);
+    if (!pose) return hideAll(info, kReasonModelUnavailable, bgr.size());
+    auto zonesFrom = [&](const cv::Mat& probability) {
+      const auto patient = isolatePatient(probability);
+      if (!patient) return ModeRegion::nobody();
+      const cv::Rect person_box = cv::boundingRect(*patient);
+      BodyZones zones;
+      try {
+        zones = computeBodyZones(pose->estimate(bgr, person_box), person_box, bgr.size());
+      } catch (const std::exception&) {
+        return ModeRegion::failed(kReasonInferenceFailed);
+      }
+      cv::Mat shown(bgr.size(), CV_8U, cv::Scalar(255));
+      shown.setTo(0, zones.mask);
+      return ModeRegion::shownRegion(shown, zones.uncertain ? kReasonPoseUncertain : kReasonNone);
     };
-    if (!pose) return hideAll(kReasonModelUnavailable);
-    std::uint32_t reasons = kReasonNone;
-    const Inference inference = segmentWithLadder(bgr, reasons);
-    if (inference.failure != kReasonNone) {
-      ++consecutive_failures;
-      return hideAll(reasons | inference.failure);
-    }
-    consecutive_failures = 0;
-    const auto patient = isolatePatient(inference.probability);
-    if (!patient) return hideAll(reasons | kReasonNoPerson);
-    const cv::Rect person_box = cv::boundingRect(*patient);
-    BodyZones zones;
-    try {
-      zones = computeBodyZones(pose->estimate(bgr, person_box), person_box, bgr.size());
-    } catch (const std::exception&) {
-      return hideAll(reasons | kReasonInferenceFailed);
-    }
-    if (zones.uncertain) reasons |= kReasonPoseUncertain;
-    cv::Mat shown(bgr.size(), CV_8U, cv::Scalar(255));
-    shown.setTo(0, zones.mask);
-    shown = hysteresis.update(shown);
-    cv::Mat alpha = visibilityAlpha(shown, marginPx(bgr.cols));
-    applyKeepVisible(alpha, frame.timestampUs(), reasons);
-    info.state = on_fallback ? RedactionState::kDegraded : RedactionState::kNormal;
-    info.reasons = reasons;
-    return RedactedFrame(composeVisible(bgr, alpha), info);
+    // A reused region already hides that frame's zones; this frame adds nothing it knows.
+    return redactThroughLadder(frame, info, zonesFrom, [](cv::Mat&) {});
   }
 
   void loadFaces() {
@@ -250,7 +337,12 @@ void Redactor::reset() {
   s.last_good_age = 0;
   s.consecutive_failures = 0;
   s.last_presence_us.reset();
+  s.selected_probability.release();
   if (s.faces) s.faces->reset();
+}
+
+cv::Mat Redactor::lastFramePersonProbability() const {
+  return state_->selected_probability.clone();
 }
 
 RedactedFrame Redactor::avatar(int width, int height, std::int64_t timestamp_us) {
@@ -267,90 +359,58 @@ RedactedFrame Redactor::redact(const Frame& frame) {
   const Mode mode = s.options.mode;
   const std::int64_t now_us = frame.timestampUs();
   RedactionInfo info{mode, RedactionState::kFull, kReasonNone, 0, now_us};
+  s.selected_probability.release();  // only this frame's may be handed out
 
   if (mode == Mode::kVoiceOnly) {
     return avatar(bgr.empty() ? s.last_size.width : bgr.cols,
                   bgr.empty() ? s.last_size.height : bgr.rows, now_us);
   }
   info.sequence = ++s.sequence;
-  auto hideAll = [&](std::uint32_t reasons, cv::Size size) {
-    info.state = RedactionState::kFull;
-    info.reasons = reasons;
-    return RedactedFrame(fullyHiddenFrame(size), info);
-  };
   if (!isUsableFrame(bgr)) {
-    return hideAll(kReasonBadFrame, hasUsableSize(bgr) ? bgr.size() : s.last_size);
+    return s.hideAll(info, kReasonBadFrame, hasUsableSize(bgr) ? bgr.size() : s.last_size);
   }
   s.last_size = bgr.size();
+  if (mode == Mode::kPrivateRegions) return s.redactPrivateRegions(frame, info);
   const bool hides_faces = mode == Mode::kFace || mode == Mode::kBackgroundAndFace;
   const bool shows_only_patient = mode == Mode::kBackground || mode == Mode::kBackgroundAndFace;
-  if (mode == Mode::kPrivateRegions) return s.redactPrivateRegions(frame, info);
 
   // Faces: hidden in the face modes, and the proof that a person is there in the others (the
   // selfie model alone marks furniture and animals as people when nobody is in view).
-  std::uint32_t reasons = kReasonNone;
+  if (!s.faces) return s.hideAll(info, kReasonModelUnavailable, bgr.size());
   std::vector<TrackedFace> faces;
-  if (!s.faces) {
-    return hideAll(kReasonModelUnavailable, bgr.size());
-  }
   try {
     faces = s.faces->update(bgr, now_us, hides_faces);
   } catch (const std::exception&) {
-    return hideAll(kReasonInferenceFailed, bgr.size());
+    return s.hideAll(info, kReasonInferenceFailed, bgr.size());
   }
   const cv::Mat face_regions = rasteriseFaceRegions(faces, bgr.size());
 
-  const Inference inference = s.segmentWithLadder(bgr, reasons);
-  cv::Mat shown;
-  double margin = s.marginPx(bgr.cols);
-  if (inference.failure == kReasonNone) {
-    s.consecutive_failures = 0;
-    const auto patient = s.isolatePatient(inference.probability);
+  auto patientFrom = [&](const cv::Mat& probability) {
+    const auto patient = s.isolatePatient(probability);
     const bool face_on_patient = patient && anyFaceOn(faces, *patient);
     if (face_on_patient) s.last_presence_us = now_us;
     const bool present = patient && s.last_presence_us &&
                          now_us - *s.last_presence_us <= kPresenceHoldUs &&
                          now_us >= *s.last_presence_us;
-    if (shows_only_patient && !present) {
-      // Nobody confirmed there: nothing may be shown, and the next person starts afresh.
-      s.hysteresis.reset();
-      s.isolator.reset();
-      s.last_good_shown.release();
-      return hideAll(reasons | kReasonNoPerson, bgr.size());
-    }
-    cv::Mat shown_now =
+    if (shows_only_patient && !present) return ModeRegion::nobody();
+    cv::Mat shown =
         shows_only_patient ? patient->clone() : cv::Mat(bgr.size(), CV_8U, cv::Scalar(255));
+    std::uint32_t reasons = kReasonNone;
     if (hides_faces) {
-      shown_now.setTo(0, face_regions);
+      shown.setTo(0, face_regions);
       if (patient && !face_on_patient) {
         // The patient's face is not found (turned away, looking down): hide the head region.
-        shown_now.setTo(0, headRegion(*patient));
+        shown.setTo(0, headRegion(*patient));
         reasons |= kReasonHeadFallback;
       }
     }
-    shown = s.hysteresis.update(shown_now);
-    s.last_good_shown = shown;
-    s.last_good_age = 0;
-    info.state = s.on_fallback ? RedactionState::kDegraded : RedactionState::kNormal;
-  } else {
-    ++s.consecutive_failures;
-    reasons |= inference.failure;
-    const bool last_good_usable = !s.last_good_shown.empty() &&
-                                  s.last_good_shown.size() == bgr.size() &&
-                                  s.last_good_age < kMaxLastGoodMaskFrames;
-    if (!last_good_usable) return hideAll(reasons, bgr.size());
-    // The patient may have moved since: shrink what is shown by the motion bound per frame.
-    ++s.last_good_age;
-    shown = s.last_good_shown.clone();
-    if (hides_faces) shown.setTo(0, face_regions);  // this frame's faces are known: hide them too
-    margin += s.last_good_age * kMotionBoundFractionOfWidthPerFrame * bgr.cols;
-    reasons |= kReasonLastGoodMask;
-    info.state = RedactionState::kDegraded;
-  }
-  cv::Mat alpha = visibilityAlpha(shown, margin);
-  s.applyKeepVisible(alpha, now_us, reasons);
-  info.reasons = reasons;
-  return RedactedFrame(composeVisible(bgr, alpha), info);
+    return ModeRegion::shownRegion(shown, reasons);
+  };
+  // This frame's faces are known even when its mask is not: hide them on a reused region too.
+  auto hideFacesNow = [&](cv::Mat& shown) {
+    if (hides_faces) shown.setTo(0, face_regions);
+  };
+  return s.redactThroughLadder(frame, info, patientFrom, hideFacesNow);
 }
 
 }  // namespace veil

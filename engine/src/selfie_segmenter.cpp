@@ -1,3 +1,5 @@
+#include <array>
+#include <atomic>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
@@ -9,13 +11,17 @@
 namespace veil {
 namespace {
 
+// Indexed by isLandscape: general, landscape.
+std::array<std::atomic<std::uint64_t>, 2> inference_counts{};
+
 class SelfieSegmenter final : public PersonSegmenter {
  public:
   SelfieSegmenter(ModelId id, const std::filesystem::path& models_dir)
       : bytes_(loadVerifiedModel(id, models_dir)),
         net_(tflite::readGraph(bytes_, std::string(modelSpec(id).file_name)),
              std::string(modelSpec(id).file_name)),
-        name_(modelSpec(id).file_name) {
+        name_(modelSpec(id).file_name),
+        counter_(inference_counts[id == ModelId::kSelfieLandscape ? 1 : 0]) {
     const auto& in = net_.inputShape();
     const auto& outs = net_.outputShapes();
     if (in.size() != 4 || in[0] != 1 || in[3] != 3 || outs.size() != 1 || outs[0].size() != 4 ||
@@ -32,6 +38,7 @@ class SelfieSegmenter final : public PersonSegmenter {
     cv::cvtColor(small, rgb, cv::COLOR_BGR2RGB);
     rgb.convertTo(input, CV_32FC3, 1.0 / 255.0);
     const auto outputs = net_.forward(input);
+    ++counter_;
     const cv::Mat low_res(input_size_, CV_32FC1, const_cast<float*>(outputs[0].ptr<float>()));
     cv::Mat full;
     cv::resize(low_res, full, bgr.size(), 0, 0, cv::INTER_LINEAR);
@@ -45,6 +52,7 @@ class SelfieSegmenter final : public PersonSegmenter {
   TfliteNet net_;
   std::string name_;
   cv::Size input_size_;
+  std::atomic<std::uint64_t>& counter_;
 };
 
 }  // namespace
@@ -54,6 +62,10 @@ std::unique_ptr<PersonSegmenter> makeSelfieSegmenter(SegmenterModel model,
   const ModelId id =
       model == SegmenterModel::kLandscape ? ModelId::kSelfieLandscape : ModelId::kSelfieGeneral;
   return std::make_unique<SelfieSegmenter>(id, resolveModelsDir(models_dir));
+}
+
+std::uint64_t selfieInferenceCount(SegmenterModel model) {
+  return inference_counts[model == SegmenterModel::kLandscape ? 1 : 0].load();
 }
 
 }  // namespace veil

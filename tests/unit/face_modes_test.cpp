@@ -93,6 +93,7 @@ RedactorOptions optionsFor(Mode mode) {
   RedactorOptions options;
   options.mode = mode;
   options.models_dir = test::modelsDir();
+  options.deadline = test::kUnhurriedDeadline;
   return options;
 }
 

@@ -10,23 +10,19 @@ namespace veil {
 namespace {
 
 using test::Fault;
+using test::FaultCase;
 using test::FaultySegmenter;
 
 RedactorOptions defaultOptions() {
   RedactorOptions options;
   options.models_dir = test::modelsDir();
+  options.deadline = test::kUnhurriedDeadline;
   return options;
 }
 
 Redactor redactorWith(std::function<Fault(int)> primary_plan, bool with_fallback,
                       RedactorOptions options = defaultOptions()) {
-  auto primary = std::make_unique<FaultySegmenter>(SegmenterModel::kGeneral, primary_plan);
-  std::unique_ptr<PersonSegmenter> fallback;
-  if (with_fallback) {
-    fallback = std::make_unique<FaultySegmenter>(SegmenterModel::kLandscape,
-                                                 [](int) { return Fault::kNone; });
-  }
-  return Redactor(options, std::move(primary), std::move(fallback));
+  return test::redactorWithFaults(std::move(options), std::move(primary_plan), with_fallback);
 }
 
 int marginPx(int width) {
@@ -116,12 +112,6 @@ TEST(RedactorFailClosed, MissingModelHidesEveryFrameAndSaysWhy) {
   }
 }
 
-struct FaultCase {
-  const char* name;
-  Fault fault;
-  std::uint32_t reason;
-};
-
 class SingleFault : public ::testing::TestWithParam<FaultCase> {};
 
 // A fault after a good frame: the last good mask, shrunk by the motion bound, for this frame.
@@ -165,7 +155,7 @@ INSTANTIATE_TEST_SUITE_P(
                       FaultCase{"ReturnsEmpty", Fault::kEmpty, kReasonImplausibleMask},
                       FaultCase{"ReturnsWrongSize", Fault::kWrongSize, kReasonImplausibleMask},
                       FaultCase{"LowConfidence", Fault::kUndecided, kReasonImplausibleMask}),
-    [](const auto& info) { return std::string(info.param.name); });
+    test::faultCaseName);
 
 TEST(RedactorFailClosed, ShrunkLastGoodMaskShowsNoPixelTheGoodFrameHid) {
   Redactor redactor =
@@ -174,14 +164,7 @@ TEST(RedactorFailClosed, ShrunkLastGoodMaskShowsNoPixelTheGoodFrameHid) {
   const cv::Mat good = redactor.redact(Frame(input, 0)).toMat();
   const cv::Mat degraded = redactor.redact(Frame(input, 1)).toMat();
   // A pixel hidden on the good frame equals the flat fill there; it must equal it now too.
-  const cv::Vec3b fill = good.at<cv::Vec3b>(0, 0);
-  int revealed = 0;
-  for (int y = 0; y < good.rows; ++y) {
-    for (int x = 0; x < good.cols; ++x) {
-      if (good.at<cv::Vec3b>(y, x) == fill && degraded.at<cv::Vec3b>(y, x) != fill) ++revealed;
-    }
-  }
-  EXPECT_EQ(revealed, 0);
+  EXPECT_EQ(test::revealedPixels(good, degraded, good.at<cv::Vec3b>(0, 0)), 0);
 }
 
 TEST(RedactorFailClosed, PersistentFailureWithoutFallbackEndsInWholeFrameHiding) {
@@ -260,6 +243,49 @@ TEST(RedactorFailClosed, BadFramesAreHiddenWhole) {
   }
   // A good frame afterwards is processed normally again.
   EXPECT_EQ(redactor.redact(Frame(good, 1)).info().state, RedactionState::kNormal);
+}
+
+// ---- the person probability behind --masks-out ---------------------------------------------
+
+// What veil-blur --masks-out wrote before it reused the redactor's probability: a second run of
+// the selected model on the same frame.
+cv::Mat secondInference(const cv::Mat& bgr) {
+  return makeSelfieSegmenter(SegmenterModel::kGeneral, test::modelsDir())->segment(bgr);
+}
+
+TEST(RedactorProbability, IsTheSelectedModelsOutputForThatFrameFromOneInference) {
+  const cv::Mat input = test::referenceFrame("messi5.png");
+  const cv::Mat before = secondInference(input);
+  Redactor redactor(defaultOptions());
+  const std::uint64_t general = selfieInferenceCount(SegmenterModel::kGeneral);
+  const std::uint64_t landscape = selfieInferenceCount(SegmenterModel::kLandscape);
+  ASSERT_EQ(redactor.redact(Frame(input, 0)).info().state, RedactionState::kNormal);
+  cv::Mat probability = redactor.lastFramePersonProbability();
+  // One run of each model for the frame (the landscape one is the consensus partner), and
+  // reading the probability runs nothing.
+  EXPECT_EQ(selfieInferenceCount(SegmenterModel::kGeneral) - general, 1u);
+  EXPECT_EQ(selfieInferenceCount(SegmenterModel::kLandscape) - landscape, 1u);
+  ASSERT_EQ(probability.type(), CV_32FC1);
+  ASSERT_EQ(probability.size(), input.size());
+  EXPECT_LE(cv::norm(probability, before, cv::NORM_INF), 1e-5);
+  // A copy: writing to it cannot change what the redactor holds.
+  probability.setTo(0);
+  EXPECT_LE(cv::norm(redactor.lastFramePersonProbability(), before, cv::NORM_INF), 1e-5);
+}
+
+TEST(RedactorProbability, IsEmptyWhenTheFrameHadNone) {
+  Redactor failing = redactorWith([](int) { return Fault::kThrow; }, false);
+  failing.redact(Frame(test::referenceFrame("messi5.png"), 0));
+  EXPECT_TRUE(failing.lastFramePersonProbability().empty());
+
+  Redactor redactor(defaultOptions());
+  redactor.redact(Frame(test::referenceFrame("messi5.png"), 0));
+  ASSERT_FALSE(redactor.lastFramePersonProbability().empty());
+  redactor.redact(Frame(cv::Mat(), 1));  // a bad frame: the previous frame's is not handed out
+  EXPECT_TRUE(redactor.lastFramePersonProbability().empty());
+  redactor.setMode(Mode::kVoiceOnly);
+  redactor.redact(Frame(test::referenceFrame("messi5.png"), 2));
+  EXPECT_TRUE(redactor.lastFramePersonProbability().empty());
 }
 
 // ---- the redacted buffer ---------------------------------------------------------------------

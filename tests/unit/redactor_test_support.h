@@ -1,11 +1,14 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <functional>
 #include <limits>
 #include <memory>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "test_support.h"
@@ -14,7 +17,21 @@
 
 namespace veil::test {
 
+// A deadline no inference misses even on a loaded 2-core CI machine (load average 9 was seen
+// here): tests that are not about the deadline rung must not land on it by chance.
+inline constexpr std::chrono::milliseconds kUnhurriedDeadline{10'000};
+
 enum class Fault { kNone, kThrow, kSlow, kNan, kEmpty, kWrongSize, kUndecided, kNobody };
+
+// One injected fault and the reason the Redactor must report for it (parameterised tests).
+struct FaultCase {
+  const char* name;
+  Fault fault;
+  std::uint32_t reason;
+};
+inline std::string faultCaseName(const ::testing::TestParamInfo<FaultCase>& info) {
+  return info.param.name;
+}
 
 // The real selfie segmenter with a fault injected on chosen calls: the faults the Redactor must
 // survive without showing more.
@@ -55,6 +72,31 @@ class FaultySegmenter final : public PersonSegmenter {
   std::function<Fault(int)> plan_;
   int call_ = 0;
 };
+
+// A Redactor whose primary model is the real general selfie model with `primary_plan`'s faults,
+// and, if asked, the real landscape model as the cheaper fallback (and consensus partner).
+inline Redactor redactorWithFaults(RedactorOptions options, std::function<Fault(int)> primary_plan,
+                                   bool with_fallback) {
+  auto primary = std::make_unique<FaultySegmenter>(SegmenterModel::kGeneral, primary_plan);
+  std::unique_ptr<PersonSegmenter> fallback;
+  if (with_fallback) {
+    fallback = std::make_unique<FaultySegmenter>(SegmenterModel::kLandscape,
+                                                 [](int) { return Fault::kNone; });
+  }
+  return Redactor(std::move(options), std::move(primary), std::move(fallback));
+}
+
+// Pixels `before` hid (equal to `fill`) that `after` shows: a later frame of a fallback
+// may hide more than the frame it falls back on, never less.
+inline int revealedPixels(const cv::Mat& before, const cv::Mat& after, const cv::Vec3b& fill) {
+  int revealed = 0;
+  for (int y = 0; y < before.rows; ++y) {
+    for (int x = 0; x < before.cols; ++x) {
+      if (before.at<cv::Vec3b>(y, x) == fill && after.at<cv::Vec3b>(y, x) != fill) ++revealed;
+    }
+  }
+  return revealed;
+}
 
 inline cv::Mat referenceFrame(const std::string& name) {
   return readImage(referenceDir() / "frames-360p" / name);

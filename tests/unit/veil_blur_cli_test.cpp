@@ -11,6 +11,7 @@
 
 #include "privacy_metrics.h"
 #include "test_support.h"
+#include "veil/person_segmenter.h"
 
 namespace veil {
 namespace {
@@ -110,6 +111,15 @@ TEST_F(VeilBlurCli, ImageWithMaskMatchesMediaPipeAndHidesTheBackground) {
       test::readImage(test::referenceDir() / "mediapipe-general-360p" / "messi5.png.mask.png",
                       cv::IMREAD_GRAYSCALE);
   EXPECT_GT(test::iou(mask >= 128, theirs >= 128), 0.97);
+  // The redactor's own probability, not a second run: one inference per model for the image,
+  // and the same mask a separate run of the general model gives (8-bit rounding apart).
+  EXPECT_NE(r.output.find("selfie model runs: 1 general, 1 landscape"), std::string::npos)
+      << r.output;
+  cv::Mat separate;
+  makeSelfieSegmenter(SegmenterModel::kGeneral, test::modelsDir())
+      ->segment(input)
+      .convertTo(separate, CV_8U, 255.0);
+  EXPECT_LE(cv::norm(mask, separate, cv::NORM_INF), 1);
   cv::Mat background;
   cv::bitwise_not(theirs >= 128, background);
   EXPECT_EQ(test::survivingBlocks(input, output, background), 0);
@@ -185,6 +195,9 @@ TEST_F(VeilBlurCli, VideoDropsAudioAndContainerMetadata) {
   for (cv::Mat f; out.read(f);) ++out_frames;
   EXPECT_EQ(in_frames, out_frames);
   EXPECT_EQ(entriesIn(dir_ / "masks"), static_cast<std::size_t>(in_frames));
+  EXPECT_NE(r.output.find("selfie model runs: " + std::to_string(in_frames) + " general"),
+            std::string::npos)
+      << r.output;
   EXPECT_TRUE(fs::exists(dir_ / "masks" / "0.mask.png"));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <opencv2/core/mat.hpp>
@@ -24,5 +25,9 @@ class PersonSegmenter {
 // kAuto means kGeneral.
 std::unique_ptr<PersonSegmenter> makeSelfieSegmenter(SegmenterModel model,
                                                      const std::filesystem::path& models_dir);
+
+// Selfie-model inferences run in this process so far (kAuto counts as kGeneral), whichever
+// segmenter ran them: tests and benchmarks use it to show that no work is repeated.
+std::uint64_t selfieInferenceCount(SegmenterModel model);
 
 }  // namespace veil

@@ -58,6 +58,14 @@ class Redactor {
   Mode mode() const;
   void setKeepVisible(std::optional<KeepVisibleZone> zone);
 
+  // The person probability (CV_32FC1 in [0,1] at the frame's size) that the last redact() call
+  // computed with the selfie model RedactorOptions::model selects (or the cheaper model while
+  // the fallback ladder runs on it): before the consensus with the other model, isolation and
+  // hysteresis, as `veil-blur --masks-out` writes it. A fresh copy of a mask, not of pixels:
+  // RedactedFrame stays the only pixel type that leaves the redactor. Empty when that call
+  // computed none (voice-only, a bad frame, a failed model or face stage).
+  cv::Mat lastFramePersonProbability() const;
+
   // Human-readable reason the primary model could not be used, empty when it loaded.
   const std::string& modelError() const;
 
