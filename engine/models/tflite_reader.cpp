@@ -166,6 +166,24 @@ const Options* requireOptions(const Options* options, const std::string& where) 
   return options;
 }
 
+// CONV_2D, DEPTHWISE_CONV_2D and the 2-D pools share padding, stride and fused activation
+// (the generated option tables are distinct types with the same accessors).
+template <typename WindowOptions>
+void readWindowOptions(const WindowOptions& opt, OpOptions& o, const std::string& where) {
+  o.padding = opt.padding() == fb::Padding_VALID ? Padding::kValid : Padding::kSame;
+  o.stride_w = opt.stride_w();
+  o.stride_h = opt.stride_h();
+  checkStride(o.stride_w, o.stride_h, where);
+  o.activation = mapActivation(opt.fused_activation_function(), where);
+}
+
+template <typename ConvOptions>
+void refuseDilation(const ConvOptions& opt, const char* op_name, const std::string& where) {
+  if (opt.dilation_w_factor() != 1 || opt.dilation_h_factor() != 1) {
+    throw ModelError(where + ": dilated " + op_name + " is not implemented");
+  }
+}
+
 void readCustomTransposeConvOptions(const fb::Operator& op, Operator& out,
                                     const std::string& where) {
   // The custom op stores TfLiteTransposeConvParams raw: int32 padding (1 SAME, 2 VALID),
@@ -231,45 +249,29 @@ Operator readOperator(const fb::Operator& op, const fb::Model& model, std::size_
     case kCodeConv2d: {
       out.kind = OpKind::kConv2d;
       const auto* opt = requireOptions(op.builtin_options_as_Conv2DOptions(), where);
-      if (opt->dilation_w_factor() != 1 || opt->dilation_h_factor() != 1) {
-        throw ModelError(where + ": dilated CONV_2D is not implemented");
-      }
-      o.padding = opt->padding() == fb::Padding_VALID ? Padding::kValid : Padding::kSame;
-      o.stride_w = opt->stride_w();
-      o.stride_h = opt->stride_h();
-      checkStride(o.stride_w, o.stride_h, where);
-      o.activation = mapActivation(opt->fused_activation_function(), where);
+      refuseDilation(*opt, "CONV_2D", where);
+      readWindowOptions(*opt, o, where);
       break;
     }
     case kCodeDepthwiseConv2d: {
       out.kind = OpKind::kDepthwiseConv2d;
       const auto* opt = requireOptions(op.builtin_options_as_DepthwiseConv2DOptions(), where);
-      if (opt->dilation_w_factor() != 1 || opt->dilation_h_factor() != 1) {
-        throw ModelError(where + ": dilated DEPTHWISE_CONV_2D is not implemented");
-      }
-      o.padding = opt->padding() == fb::Padding_VALID ? Padding::kValid : Padding::kSame;
-      o.stride_w = opt->stride_w();
-      o.stride_h = opt->stride_h();
-      checkStride(o.stride_w, o.stride_h, where);
+      refuseDilation(*opt, "DEPTHWISE_CONV_2D", where);
+      readWindowOptions(*opt, o, where);
       o.depth_multiplier = opt->depth_multiplier();
-      o.activation = mapActivation(opt->fused_activation_function(), where);
       break;
     }
     case kCodeAveragePool2d:
     case kCodeMaxPool2d: {
       out.kind = builtin == kCodeMaxPool2d ? OpKind::kMaxPool2d : OpKind::kAveragePool2d;
       const auto* opt = requireOptions(op.builtin_options_as_Pool2DOptions(), where);
-      o.padding = opt->padding() == fb::Padding_VALID ? Padding::kValid : Padding::kSame;
-      o.stride_w = opt->stride_w();
-      o.stride_h = opt->stride_h();
-      checkStride(o.stride_w, o.stride_h, where);
+      readWindowOptions(*opt, o, where);
       o.filter_w = opt->filter_width();
       o.filter_h = opt->filter_height();
       if (o.filter_w < 1 || o.filter_h < 1 || o.filter_w > kMaxDimension ||
           o.filter_h > kMaxDimension) {
         throw ModelError(where + ": bad pooling filter size");
       }
-      o.activation = mapActivation(opt->fused_activation_function(), where);
       break;
     }
     case kCodeConcatenation: {
