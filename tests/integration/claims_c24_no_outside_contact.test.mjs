@@ -30,10 +30,9 @@ import { join } from 'node:path';
 import { startStack } from './lib/stack.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { stillSource, checkInNetns } from './e2e_patient.mjs';
-import { createServer, connect } from 'node:net';
 import { startCapture, outsideContacts, watchSocketOwners } from './lib/claims-capture.mjs';
-import { startDevice, clinicianCreatesConsultation, admitAndTalk } from
-  './lib/claims-consultation.mjs';
+import { startDevice, clinicianCreatesConsultation, admitAndTalk, forwardTcp,
+  chromiumInPeerNamespace } from './lib/claims-consultation.mjs';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // node's own fetches to the self-signed stack
 
@@ -47,7 +46,7 @@ let frames;
 let owners = {};
 let forwarder;
 const address = process.env.VEIL_NETNS_ADDR;
-const clinicianAddress = address?.replace(/\.1$/, '.2');  // the peer end (lib/in-netns)
+let clinicianAddress;  // the peer end of the veth (lib/in-netns)
 
 // One line per distinct sender, destination and question, with how often it was seen.
 function describe(list) {
@@ -89,13 +88,8 @@ test('a full consultation runs while every frame leaving the namespace is captur
   const watcher = watchSocketOwners();
   stack = await startStack({ tls: true, turn: true, clinicians: [CLINICIAN],
     extraServerArgs: ['--public-origin', `https://${address}:18443`] });
-  forwarder = createServer((client) => {
-    const server = connect(18443, '127.0.0.1');
-    client.pipe(server).pipe(client);
-    client.on('error', () => server.destroy());
-    server.on('error', () => client.destroy());
-  }).listen(18443, address);
-  process.env.VEIL_CHROMIUM = join(import.meta.dirname, 'lib/claims-chromium-in-peer.sh');
+  forwarder = forwardTcp(address, 18443, 18443);
+  clinicianAddress = chromiumInPeerNamespace();
   browser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
   const app = await clinicianCreatesConsultation(browser, stack, CLINICIAN,
     { relay: true, origin: `https://${address}:18443` });

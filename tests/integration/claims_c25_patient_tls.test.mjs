@@ -14,7 +14,6 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +21,8 @@ import { startStack } from './lib/stack.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { JanusProbe } from './lib/janus-probe.mjs';
 import { stillSource, checkInNetns } from './e2e_patient.mjs';
-import { startDevice, clinicianCreatesConsultation, admitAndTalk, janusAdmin, janusHandles } from
-  './lib/claims-consultation.mjs';
+import { startDevice, clinicianCreatesConsultation, admitAndTalk, janusAdmin, janusHandles,
+  forwardTcp } from './lib/claims-consultation.mjs';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // node's own fetches to the self-signed stack
 
@@ -36,7 +35,6 @@ let app;
 let work;
 let device;
 let forwarder;
-let forwarded = 0;
 
 function deviceArgs(inviteUrl, extra) {
   const inviteFile = join(work, `invite-${Math.random().toString(36).slice(2)}`);
@@ -76,13 +74,7 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), 'veil-c25-'));
   stack = await startStack({ tls: true, clinicians: [CLINICIAN] });
   browser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  forwarder = createServer((client) => {
-    forwarded += 1;
-    const server = connect(18443, '127.0.0.1');
-    client.pipe(server).pipe(client);
-    client.on('error', () => server.destroy());
-    server.on('error', () => client.destroy());
-  }).listen(FORWARD_PORT, address);
+  forwarder = forwardTcp(address, FORWARD_PORT, 18443);
 });
 
 after(async () => {
@@ -113,10 +105,10 @@ test('a different self-signed CA: refused, nothing redeemed', async () => {
 
 test('the right CA under a name the certificate does not carry: refused, nothing redeemed',
   async () => {
-    const before = forwarded;
+    const before = forwarder.connections();
     const elsewhere = app.inviteUrl.replace('127.0.0.1:18443', `${address}:${FORWARD_PORT}`);
     await refused(['--ca-file', stack.tlsCertFile], elsewhere);
-    assert.ok(forwarded > before, 'veil-patient reached the server through the forwarder');
+    assert.ok(forwarder.connections() > before, 'veil-patient reached the server through the forwarder');
     // Control: the same path completes TLS with the same CA when the name is not checked.
     const ca = readFileSync(stack.tlsCertFile);
     const authorized = await new Promise((done, fail) => {

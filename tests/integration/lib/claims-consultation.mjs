@@ -7,8 +7,13 @@
 //   await admitAndTalk(app.page, device);
 //   const handles = await janusHandles(stack);  // handle_info of every live handle
 import { spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { waitFor, sleep } from './stack.mjs';
 import { patientBin } from '../e2e_patient.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 // veil-patient (or `command` wrapping it, e.g. strace) with its output collected.
 export function startDevice(args, { command = patientBin, env = process.env } = {}) {
@@ -98,4 +103,26 @@ export async function janusHandles(stack) {
     }
   }
   return infos;
+}
+
+// A plain TCP forwarder (what a hospital's TCP load balancer does): connections to
+// `address:port` are piped to 127.0.0.1:`targetPort`. `connections()` counts them.
+export function forwardTcp(address, port, targetPort) {
+  let count = 0;
+  const server = createServer((client) => {
+    count += 1;
+    const upstream = connect(targetPort, '127.0.0.1');
+    client.pipe(upstream).pipe(client);
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  }).listen(port, address);
+  return { connections: () => count, close: () => server.close() };
+}
+
+// Makes lib/browser.mjs start Chromium in the veth's peer namespace (the clinician's or patient's
+// own machine, address VEIL_NETNS_ADDR with .2): its traffic to the deployment then crosses the
+// veth from a different address, and its own background traffic stays out of the test namespace.
+export function chromiumInPeerNamespace() {
+  process.env.VEIL_CHROMIUM = join(here, 'claims-chromium-in-peer.sh');
+  return process.env.VEIL_NETNS_ADDR.replace(/\.1$/, '.2');
 }
