@@ -118,13 +118,8 @@ TEST_P(PrivateRegionsFault, OnTheFirstFrameHidesEverything) {
   EXPECT_TRUE(test::isUniform(out.toMat()));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Faults, PrivateRegionsFault,
-    ::testing::Values(FaultCase{"Throws", Fault::kThrow, kReasonInferenceFailed},
-                      FaultCase{"ReturnsNaN", Fault::kNan, kReasonImplausibleMask},
-                      FaultCase{"ReturnsWrongSize", Fault::kWrongSize, kReasonImplausibleMask},
-                      FaultCase{"LowConfidence", Fault::kUndecided, kReasonImplausibleMask}),
-    test::faultCaseName);
+INSTANTIATE_TEST_SUITE_P(Faults, PrivateRegionsFault,
+                         ::testing::ValuesIn(test::untrustedInferences()), test::faultCaseName);
 
 TEST(PrivateRegionsLadder, PersistentFailureWithoutFallbackEndsInWholeFrameHiding) {
   Redactor redactor = test::redactorWithFaults(

@@ -147,15 +147,12 @@ TEST_P(SingleFault, OnTheFirstFrameHidesEverything) {
   EXPECT_TRUE(test::isUniform(out.toMat()));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Faults, SingleFault,
-    ::testing::Values(FaultCase{"Throws", Fault::kThrow, kReasonInferenceFailed},
-                      FaultCase{"MissesDeadline", Fault::kSlow, kReasonDeadlineMissed},
-                      FaultCase{"ReturnsNaN", Fault::kNan, kReasonImplausibleMask},
-                      FaultCase{"ReturnsEmpty", Fault::kEmpty, kReasonImplausibleMask},
-                      FaultCase{"ReturnsWrongSize", Fault::kWrongSize, kReasonImplausibleMask},
-                      FaultCase{"LowConfidence", Fault::kUndecided, kReasonImplausibleMask}),
-    test::faultCaseName);
+INSTANTIATE_TEST_SUITE_P(Faults, SingleFault, ::testing::ValuesIn(test::untrustedInferences()),
+                         test::faultCaseName);
+INSTANTIATE_TEST_SUITE_P(Deadline, SingleFault,
+                         ::testing::Values(FaultCase{"MissesDeadline", Fault::kSlow,
+                                                     kReasonDeadlineMissed}),
+                         test::faultCaseName);
 
 TEST(RedactorFailClosed, ShrunkLastGoodMaskShowsNoPixelTheGoodFrameHid) {
   Redactor redactor =

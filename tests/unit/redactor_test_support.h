@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "test_support.h"
 #include "veil/person_segmenter.h"
@@ -31,6 +32,15 @@ struct FaultCase {
 };
 inline std::string faultCaseName(const ::testing::TestParamInfo<FaultCase>& info) {
   return info.param.name;
+}
+// Inferences the Redactor must not trust, whatever mode it is in (the deadline is separate: it
+// needs a deadline shorter than the injected delay).
+inline std::vector<FaultCase> untrustedInferences() {
+  return {FaultCase{"Throws", Fault::kThrow, kReasonInferenceFailed},
+          FaultCase{"ReturnsNaN", Fault::kNan, kReasonImplausibleMask},
+          FaultCase{"ReturnsEmpty", Fault::kEmpty, kReasonImplausibleMask},
+          FaultCase{"ReturnsWrongSize", Fault::kWrongSize, kReasonImplausibleMask},
+          FaultCase{"LowConfidence", Fault::kUndecided, kReasonImplausibleMask}};
 }
 
 // The real selfie segmenter with a fault injected on chosen calls: the faults the Redactor must
