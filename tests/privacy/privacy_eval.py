@@ -55,18 +55,28 @@ def log(message):
 
 def run_system(name, material_set, produce, plan, deep_ocr, face_allowed="patient",
                costly_clips=None, face_mode_control=False):
+    def judge(outputs):
+        result = evaluate.evaluate(material_set, outputs, plan, deep_ocr=deep_ocr,
+                                   face_allowed=face_allowed, costly_clips=costly_clips)
+        if face_mode_control:  # same frames the cascades already scanned: no extra detection
+            costly = {"stills": outputs["stills"],
+                      "clips": {n: f for n, f in outputs["clips"].items()
+                                if costly_clips is None or n in costly_clips}}
+            result.update(evaluate.face_mode(material_set, costly, plan,
+                                             background_faces_only=True))
+        return result
+
+    return _timed_run(name, produce, judge)
+
+
+def _timed_run(name, produce, judge):
+    """Redacts with `produce()`, measures the outputs with `judge(outputs)`, logs the summary and
+    where the time went; returns judge's result with outputs, summary, seconds and timings."""
     started = time.monotonic()
     evaluate.TIMINGS.clear()
     with evaluate.timed("redaction"):
         outputs = produce()
-    result = evaluate.evaluate(material_set, outputs, plan, deep_ocr=deep_ocr,
-                               face_allowed=face_allowed, costly_clips=costly_clips)
-    if face_mode_control:  # same frames the cascades already scanned: no extra detection runs
-        costly = {"stills": outputs["stills"],
-                  "clips": {n: f for n, f in outputs["clips"].items()
-                            if costly_clips is None or n in costly_clips}}
-        result.update(evaluate.face_mode(material_set, costly, plan,
-                                         background_faces_only=True))
+    result = judge(outputs)
     result["outputs"] = outputs
     result["summary"] = evaluate.summary(result)
     result["seconds"] = time.monotonic() - started
@@ -103,18 +113,9 @@ def veil_outputs(veil, material_set, mode, clips=None):
 def run_face_mode(veil, material_set, plan):
     """veil-blur --mode face on the stills and the plan's costly clips: only the face attack
     means something there (face modes leave the background visible by design)."""
-    started = time.monotonic()
-    evaluate.TIMINGS.clear()
-    with evaluate.timed("redaction"):
-        outputs = veil_outputs(veil, material_set, "face", plan.face_mode_clips)()
-    result = evaluate.face_mode(material_set, outputs, plan)
-    result["outputs"] = outputs
-    result["summary"] = evaluate.summary(result)
-    result["seconds"] = time.monotonic() - started
-    result["timings"] = dict(evaluate.TIMINGS)
-    log(f"veil-blur face: {json.dumps(result['summary'])} ({result['seconds']:.0f} s: "
-        + ", ".join(f"{k} {v:.0f} s" for k, v in evaluate.TIMINGS.items()) + ")")
-    return result
+    return _timed_run("veil-blur face",
+                      veil_outputs(veil, material_set, "face", plan.face_mode_clips),
+                      lambda outputs: evaluate.face_mode(material_set, outputs, plan))
 
 
 def baseline(material_set):

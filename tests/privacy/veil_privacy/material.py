@@ -194,13 +194,7 @@ def patient_cutout():
     image = sources.read_source("astronaut")
     person, _ = sources.person_ground_truth("astronaut", image)
     rows = slice(0, 336)  # above the held helmet: head and shoulders only
-    alpha = sources.soft_alpha(person)[rows]
-    picture = image[rows]
-    scale = 320.0 / picture.shape[0]
-    size = (round(picture.shape[1] * scale), round(picture.shape[0] * scale))
-    return Cutout(cv2.resize(picture, size, interpolation=cv2.INTER_AREA),
-                  cv2.resize(alpha, size, interpolation=cv2.INTER_AREA),
-                  _scaled_rect(sources.face_box("astronaut"), scale))
+    return _cutout("astronaut", image[rows], sources.soft_alpha(person)[rows], 320.0)
 
 
 def bystander_cutout():
@@ -209,13 +203,18 @@ def bystander_cutout():
     person, _ = sources.person_ground_truth("messi5", image)
     ys, xs = np.nonzero(person)
     box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
-    alpha = sources.soft_alpha(person)[box]
-    picture = image[box]
-    scale = 250.0 / picture.shape[0]
+    return _cutout("messi5", image[box], sources.soft_alpha(person)[box], 250.0,
+                   (xs.min(), ys.min()))
+
+
+def _cutout(source, picture, alpha, height, origin=(0, 0)):
+    """`picture` (cut from `source` at `origin`) and its alpha scaled to `height` px, with the
+    source's face box moved along."""
+    scale = height / picture.shape[0]
     size = (round(picture.shape[1] * scale), round(picture.shape[0] * scale))
     return Cutout(cv2.resize(picture, size, interpolation=cv2.INTER_AREA),
                   cv2.resize(alpha, size, interpolation=cv2.INTER_AREA),
-                  _scaled_rect(sources.face_box("messi5"), scale, (xs.min(), ys.min())))
+                  _scaled_rect(sources.face_box(source), scale, origin))
 
 
 def paste(canvas, alpha_canvas, picture, alpha, x, y):

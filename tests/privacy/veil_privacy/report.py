@@ -24,6 +24,20 @@ def _strip(images, width=320):
     return np.hstack(tiles)
 
 
+def _section(lines, title):
+    """Starts a report section with its heading; returns the function that appends a line."""
+    add = lines.append
+    add(f"## {title}")
+    add("")
+    return add
+
+
+def _table_head(add, *columns):
+    """A Markdown table's header row and its separator."""
+    add("| " + " | ".join(columns) + " |")
+    add("|" + "---|" * len(columns))
+
+
 def _save(doc_dir, name, image):
     path = doc_dir / "img" / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,8 +91,7 @@ def write(doc_path, material_set, base, results, face_mode, face_mode_note, chec
     add("")
     add("## Verdict")
     add("")
-    add("| check | result | detail |")
-    add("|---|---|---|")
+    _table_head(add, "check", "result", "detail")
     for name, passed, detail in checks:
         add(f"| {name} | {'PASS' if passed else '**FAIL**'} | {detail} |")
     if face_mode_note:
@@ -87,10 +100,10 @@ def write(doc_path, material_set, base, results, face_mode, face_mode_note, chec
     add("")
     add("## Headline numbers")
     add("")
-    add("| system | codes recovered | attacker face detections | edge leak (max sample) | "
-        "bystander frames leaking | temporal: best PSNR − cutoff PSNR | best PSNR − flat PSNR | "
-        "patient SSIM (min still) | patient SSIM (min clip mean) |")
-    add("|---|---|---|---|---|---|---|---|---|")
+    _table_head(add, "system", "codes recovered", "attacker face detections",
+                "edge leak (max sample)", "bystander frames leaking",
+                "temporal: best PSNR − cutoff PSNR", "best PSNR − flat PSNR",
+                "patient SSIM (min still)", "patient SSIM (min clip mean)")
     for name in systems:
         s = results[name]["summary"]
         add(f"| {name} | {s['codes_recovered']} | {s['face_detections']} | "
@@ -174,9 +187,7 @@ def _images(lines, doc_dir, material_set, results, face_mode):
 
 
 def _ocr_section(lines, material_set, base, results, systems):
-    add = lines.append
-    add("## Text: OCR on frames, deblurred frames and temporal reconstructions")
-    add("")
+    add = _section(lines, "Text: OCR on frames, deblurred frames and temporal reconstructions")
     readable = sum(len(v) for v in base["codes"].values())
     total = sum(len(s.codes) for s in material_set.stills)
     add(f"Baseline (no redaction): tesseract reads {readable} of {total} codes printed on the "
@@ -184,8 +195,7 @@ def _ocr_section(lines, material_set, base, results, systems):
         "clips' room (cap heights "
         + ", ".join(str(c) for c in material.CAP_HEIGHTS) + " px at 640 px width).")
     add("")
-    add("| system | sample | attack | images | codes recovered |")
-    add("|---|---|---|---|---|")
+    _table_head(add, "system", "sample", "attack", "images", "codes recovered")
     for name in systems:
         for row in results[name]["ocr"]:
             found = ", ".join(f"`{code}`" for code in sorted(row["recovered"])) or "0"
@@ -194,17 +204,14 @@ def _ocr_section(lines, material_set, base, results, systems):
 
 
 def _temporal_section(lines, results, systems):
-    add = lines.append
-    add("## Temporal reconstruction")
-    add("")
+    add = _section(lines, "Temporal reconstruction")
     add("Evaluated on pixels the patient (grown by the margin) covers in under half the frames. "
         "'cutoff' = the true background cut off at 1/32 of the frame width (the most the design "
         "lets through); 'flat' = the best single colour. Detail leak = share of textured 8×8 "
         "blocks of the reconstruction whose high-pass correlates > 0.3 with the true room's.")
     add("")
-    add("| system | clip | reconstruction | PSNR | cutoff PSNR | flat PSNR | detail leak | "
-        "codes read |")
-    add("|---|---|---|---|---|---|---|---|")
+    _table_head(add, "system", "clip", "reconstruction", "PSNR", "cutoff PSNR", "flat PSNR",
+                "detail leak", "codes read")
     for name in systems:
         for row in results[name]["temporal"]:
             found = ", ".join(sorted(row["recovered"])) or "0"
@@ -215,11 +222,9 @@ def _temporal_section(lines, results, systems):
 
 
 def _edge_section(lines, results, systems):
-    add = lines.append
-    add("## Edge leak (true background within 16 px of the patient)")
-    add("")
-    add("| system | sample | frames | textured px | leaking px | fraction | worst frame |")
-    add("|---|---|---|---|---|---|---|")
+    add = _section(lines, "Edge leak (true background within 16 px of the patient)")
+    _table_head(add, "system", "sample", "frames", "textured px", "leaking px", "fraction",
+                "worst frame")
     for name in systems:
         for row in results[name]["edge"]:
             worst = (f"{row['worst_frame']} ({_pct(row['worst_fraction'])})"
@@ -240,14 +245,12 @@ def _edge_section(lines, results, systems):
 
 
 def _bystander_section(lines, results, systems):
-    add = lines.append
-    add("## Bystander (second real person walking behind the patient)")
-    add("")
+    add = _section(lines, "Bystander (second real person walking behind the patient)")
     add("A frame leaks when > 1% of the bystander's textured pixels sit in 8×8 blocks that "
         "correlate with the input, or > 25% of its pixels are reproduced within 8 levels.")
     add("")
-    add("| system | frames with bystander | leaking frames | worst block leak | worst shown |")
-    add("|---|---|---|---|---|")
+    _table_head(add, "system", "frames with bystander", "leaking frames", "worst block leak",
+                "worst shown")
     for name in systems:
         rows = results[name]["bystander"]
         if not rows:
@@ -261,9 +264,7 @@ def _bystander_section(lines, results, systems):
 
 
 def _face_section(lines, base, results, systems, face_mode):
-    add = lines.append
-    add("## Face re-detection (OpenCV cascades from opencv-data, not ours)")
-    add("")
+    add = _section(lines, "Face re-detection (OpenCV cascades from opencv-data, not ours)")
     add("Cascades: " + ", ".join(attacks.FACE_CASCADES) + "; at 1× and 2×, equalised grey, "
         "scale step 1.1, 3 neighbours, smallest face 20 px at 2× (10 px in the frame).")
     add("")
@@ -273,8 +274,7 @@ def _face_section(lines, base, results, systems, face_mode):
     base_hits = sum(len(v) for v in base["faces"].values())
     add(f"Baseline: {base_hits} off-patient detections on the unredacted stills.")
     add("")
-    add("| system | sample | frames | detections off the patient |")
-    add("|---|---|---|---|")
+    _table_head(add, "system", "sample", "frames", "detections off the patient")
     for name in systems:
         for row in results[name]["faces"]:
             add(f"| {name} | {row['sample']} | {row['frames']} | {len(row['hits'])} |")
@@ -296,8 +296,7 @@ def _face_section(lines, base, results, systems, face_mode):
         rows.append(("control-weak-blur (background faces only)",
                      results["control-weak-blur"]["face_mode"]))
     if rows:
-        add("| system | sample | frames | input faces | leaks | false positives |")
-        add("|---|---|---|---|---|---|")
+        _table_head(add, "system", "sample", "frames", "input faces", "leaks", "false positives")
         for name, frame_rows in rows:
             samples = {}
             for row in frame_rows:
@@ -320,17 +319,15 @@ def _face_section(lines, base, results, systems, face_mode):
 
 
 def _fidelity_section(lines, results, systems):
-    add = lines.append
-    add(f"## Fidelity (patient region = ground truth eroded by the "
-        f"{100 * metrics.SAFETY_MARGIN_FRACTION:g}% safety margin)")
-    add("")
+    add = _section(lines, f"Fidelity (patient region = ground truth eroded by the "
+                          f"{100 * metrics.SAFETY_MARGIN_FRACTION:g}% safety margin)")
     add("SSIM against the input; 'lost' = share of that region whose 5×5 mean difference "
         f"exceeds {attacks.LOST_DIFFERENCE} levels (hands, arms, hair hidden). Clip outputs of "
         "veil-blur went through its VP8 encoder. Target: SSIM ≥ 0.95 on every still and every "
         "clip mean (CTest `privacy_fidelity_reduced`, separate from the privacy test).")
     add("")
-    add("| system | sample | frames | SSIM (mean) | SSIM (min frame) | lost (mean) | lost (max) |")
-    add("|---|---|---|---|---|---|---|")
+    _table_head(add, "system", "sample", "frames", "SSIM (mean)", "SSIM (min frame)",
+                "lost (mean)", "lost (max)")
     for name in systems:
         for row in results[name]["fidelity"]:
             add(f"| {name} | {row['sample']} | {row['frames']} | {row['ssim']:.4f} | "
@@ -347,9 +344,7 @@ def _fidelity_section(lines, results, systems):
 
 
 def _conditions(lines, material_set, plan, seconds, fps, seed, veil):
-    add = lines.append
-    add("## Exact conditions")
-    add("")
+    add = _section(lines, "Exact conditions")
     add(f"- Frames {material.WIDTH}×{material.HEIGHT}; clips generated {seconds} s at {fps} fps "
         f"({int(seconds * fps)} frames each), every {plan.clip_step} frame(s) redacted and "
         f"attacked here (the reduced CTest run keeps every {attacks.REDUCED.clip_step}nd frame "
