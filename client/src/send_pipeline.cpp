@@ -70,7 +70,7 @@ std::string SendPipeline::launchDescription() const {
       " ! videoconvert ! video/x-raw,format=I420 ! " +
       videoEncoderChain(config_) + " ! webrtc. ";
   if (config_.preview) {
-    // The preview branch starts at the same tee pad as the encoder's: the same buffers, after
+    // The preview is a second branch of the encoder's tee: the same buffers, after
     // redaction (and after the test-only latency stamp). It never blocks the encoder.
     description +=
         "sent. ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream"
