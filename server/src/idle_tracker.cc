@@ -26,8 +26,7 @@ bool IdleTracker::EverJoined(const std::string& cid) {
 bool IdleTracker::Observe(const std::string& cid, bool media_present, std::int64_t now) {
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[cid];
-  const bool active =
-      entry.last_activity && now - *entry.last_activity < activity_window_seconds_;
+  const bool active = entry.last_activity && now - *entry.last_activity < activity_window_seconds_;
   if (media_present || active) {
     entry.joined = true;
     entry.empty_since.reset();

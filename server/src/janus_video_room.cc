@@ -73,34 +73,30 @@ void JanusVideoRoom::EnsureRoomLocked(const std::string& consultation_id) {
     if (known_rooms_.contains(consultation_id)) return;
   }
   const RoomCredentials room = Room(consultation_id);
-  // A control handle for room management; detached as soon as we are done.
-  const std::uint64_t handle = janus_.Attach(kVideoRoomPlugin, [](const json&) {});
-  try {
-    const json exists = janus_.Request(handle, {{"request", "exists"}, {"room", room.room_id}});
+  {
+    const HandleGuard control = ControlHandle();
+    const json exists =
+        janus_.Request(control.get(), {{"request", "exists"}, {"room", room.room_id}});
     if (!exists.value("exists", false)) {
-      janus_.Request(handle, {
-                                 {"request", "create"},
-                                 {"admin_key", admin_key_},
-                                 {"room", room.room_id},
-                                 {"description", "veil consultation"},
-                                 {"secret", room.secret},
-                                 {"pin", room.pin},
-                                 {"is_private", true},
-                                 {"permanent", false},
-                                 {"publishers", kMaxPublishers},
-                                 {"record", false},
-                                 {"lock_record", true},
-                                 {"audiocodec", "opus"},
-                                 {"videocodec", "vp8,h264,vp9"},
-                                 {"opus_fec", true},
-                                 {"notify_joining", false},
-                             });
+      janus_.Request(control.get(), {
+                                        {"request", "create"},
+                                        {"admin_key", admin_key_},
+                                        {"room", room.room_id},
+                                        {"description", "veil consultation"},
+                                        {"secret", room.secret},
+                                        {"pin", room.pin},
+                                        {"is_private", true},
+                                        {"permanent", false},
+                                        {"publishers", kMaxPublishers},
+                                        {"record", false},
+                                        {"lock_record", true},
+                                        {"audiocodec", "opus"},
+                                        {"videocodec", "vp8,h264,vp9"},
+                                        {"opus_fec", true},
+                                        {"notify_joining", false},
+                                    });
     }
-  } catch (...) {
-    janus_.Detach(handle);
-    throw;
   }
-  janus_.Detach(handle);
   std::lock_guard lock(mutex_);
   known_rooms_.insert(consultation_id);
 }
@@ -111,64 +107,66 @@ void JanusVideoRoom::DestroyRoom(std::string_view consultation_id) {
   std::vector<std::uint64_t> handles;
   {
     std::lock_guard lock(mutex_);
-    for (auto it = publishers_.begin(); it != publishers_.end();) {
-      if (it->first.first == cid) {
-        handles.push_back(it->second.handle);
-        it = publishers_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
-      if (it->second.consultation_id == cid) {
-        handles.push_back(it->second.handle);
-        it = subscriptions_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    handles = TakeSessionsLocked(cid, std::nullopt);
     known_rooms_.erase(cid);
   }
-  for (const std::uint64_t handle : handles) janus_.Detach(handle);
+  DetachAll(handles);
   // Destroying the room also kicks anyone Janus still lists in it (e.g. a publisher that vanished
   // without hanging up).
   const RoomCredentials room = Room(cid);
-  const std::uint64_t control = janus_.Attach(kVideoRoomPlugin, [](const json&) {});
-  try {
-    const json exists = janus_.Request(control, {{"request", "exists"}, {"room", room.room_id}});
-    if (exists.value("exists", false)) {
-      janus_.Request(control,
-                     {{"request", "destroy"}, {"room", room.room_id}, {"secret", room.secret}});
-    }
-  } catch (...) {
-    janus_.Detach(control);
-    throw;
+  const HandleGuard control = ControlHandle();
+  const json exists =
+      janus_.Request(control.get(), {{"request", "exists"}, {"room", room.room_id}});
+  if (exists.value("exists", false)) {
+    janus_.Request(control.get(),
+                   {{"request", "destroy"}, {"room", room.room_id}, {"secret", room.secret}});
   }
-  janus_.Detach(control);
 }
 
 void JanusVideoRoom::RemoveParticipant(std::string_view consultation_id, std::string_view owner) {
   std::vector<std::uint64_t> handles;
   {
     std::lock_guard lock(mutex_);
-    for (auto it = publishers_.begin(); it != publishers_.end();) {
-      if (it->first.first == consultation_id && it->second.owner == owner) {
-        handles.push_back(it->second.handle);
-        it = publishers_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
-      if (it->second.consultation_id == consultation_id && it->second.owner == owner) {
-        handles.push_back(it->second.handle);
-        it = subscriptions_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    handles = TakeSessionsLocked(consultation_id, owner);
   }
+  DetachAll(handles);
+}
+
+JanusVideoRoom::HandleGuard JanusVideoRoom::ControlHandle() {
+  return HandleGuard(janus_, janus_.Attach(kVideoRoomPlugin, [](const json&) {}));
+}
+
+std::vector<std::uint64_t> JanusVideoRoom::TakeSessionsLocked(
+    std::string_view consultation_id, std::optional<std::string_view> owner) {
+  const auto matches = [&](std::string_view cid, const std::string& who) {
+    return cid == consultation_id && (!owner || who == *owner);
+  };
+  std::vector<std::uint64_t> handles;
+  std::erase_if(publishers_, [&](const auto& entry) {
+    if (!matches(entry.first.first, entry.second.owner)) return false;
+    handles.push_back(entry.second.handle);
+    return true;
+  });
+  std::erase_if(subscriptions_, [&](const auto& entry) {
+    if (!matches(entry.second.consultation_id, entry.second.owner)) return false;
+    handles.push_back(entry.second.handle);
+    return true;
+  });
+  return handles;
+}
+
+void JanusVideoRoom::DetachAll(const std::vector<std::uint64_t>& handles) {
   for (const std::uint64_t handle : handles) janus_.Detach(handle);
+}
+
+JanusVideoRoom::Subscriptions::iterator JanusVideoRoom::OwnedSubscriptionLocked(
+    std::string_view consultation_id, std::string_view owner, std::string_view subscription_id) {
+  const auto it = subscriptions_.find(std::string(subscription_id));
+  if (it == subscriptions_.end() || it->second.consultation_id != consultation_id ||
+      it->second.owner != owner) {
+    throw SfuError(Kind::kNotFound, "no such subscription");
+  }
+  return it;
 }
 
 PublishResult JanusVideoRoom::Publish(std::string_view consultation_id, const Publisher& publisher,
@@ -194,34 +192,29 @@ PublishResult JanusVideoRoom::Publish(std::string_view consultation_id, const Pu
   }
   if (previous) janus_.Detach(previous->handle);
 
-  const std::uint64_t handle = janus_.Attach(kVideoRoomPlugin, [this, key](const json& event) {
+  HandleGuard handle(janus_, janus_.Attach(kVideoRoomPlugin, [this, key](const json& event) {
     OnPublisherEvent(key, event.value("sender", std::uint64_t{0}), event);
-  });
-  try {
-    const char* display = publisher.slot == FeedSlot::kPatient ? "patient" : "clinician";
-    const JanusClient::Reply joined = janus_.RequestAsync(handle, {{"request", "join"},
-                                                                   {"ptype", "publisher"},
-                                                                   {"room", room.room_id},
-                                                                   {"pin", room.pin},
-                                                                   {"display", display}});
-    if (joined.data.value("videoroom", "") != "joined") {
-      throw SfuError(Kind::kRefused, "VideoRoom did not confirm the join");
-    }
-    const std::uint64_t feed_id = joined.data.at("id").get<std::uint64_t>();
-    const JanusClient::Reply published = janus_.RequestAsync(
-        handle, {{"request", "publish"}},
-        {{"type", "offer"}, {"sdp", std::string(offer_sdp)}, {"trickle", false}});
-    if (!published.jsep.is_object() || published.jsep.value("type", "") != "answer") {
-      throw SfuError(Kind::kRefused, "VideoRoom sent no answer");
-    }
-    PublishResult result{RandomHex(16), published.jsep.value("sdp", "")};
-    std::lock_guard lock(mutex_);
-    publishers_[key] = LivePublisher{result.resource_id, publisher.owner, handle, feed_id};
-    return result;
-  } catch (...) {
-    janus_.Detach(handle);
-    throw;
+  }));
+  const char* display = publisher.slot == FeedSlot::kPatient ? "patient" : "clinician";
+  const JanusClient::Reply joined = janus_.RequestAsync(handle.get(), {{"request", "join"},
+                                                                       {"ptype", "publisher"},
+                                                                       {"room", room.room_id},
+                                                                       {"pin", room.pin},
+                                                                       {"display", display}});
+  if (joined.data.value("videoroom", "") != "joined") {
+    throw SfuError(Kind::kRefused, "VideoRoom did not confirm the join");
   }
+  const std::uint64_t feed_id = joined.data.at("id").get<std::uint64_t>();
+  const JanusClient::Reply published =
+      janus_.RequestAsync(handle.get(), {{"request", "publish"}},
+                          {{"type", "offer"}, {"sdp", std::string(offer_sdp)}, {"trickle", false}});
+  if (!published.jsep.is_object() || published.jsep.value("type", "") != "answer") {
+    throw SfuError(Kind::kRefused, "VideoRoom sent no answer");
+  }
+  PublishResult result{RandomHex(16), published.jsep.value("sdp", "")};
+  std::lock_guard lock(mutex_);
+  publishers_[key] = LivePublisher{result.resource_id, publisher.owner, handle.Keep(), feed_id};
+  return result;
 }
 
 void JanusVideoRoom::Unpublish(std::string_view consultation_id, std::string_view owner,
@@ -307,28 +300,24 @@ SubscribeResult JanusVideoRoom::Subscribe(std::string_view consultation_id, Feed
   }
   const RoomCredentials room = Room(cid);
   const std::string subscription_id = RandomHex(16);
-  const std::uint64_t handle = janus_.Attach(
-      kVideoRoomPlugin,
-      [this, subscription_id](const json& event) { OnSubscriberEvent(subscription_id, event); });
-  try {
-    // Subscribing to the feed subscribes to all its streams: audio, video and data.
-    const JanusClient::Reply attached =
-        janus_.RequestAsync(handle, {{"request", "join"},
-                                     {"ptype", "subscriber"},
-                                     {"room", room.room_id},
-                                     {"pin", room.pin},
-                                     {"streams", json::array({{{"feed", feed_id}}})}});
-    if (!attached.jsep.is_object() || attached.jsep.value("type", "") != "offer") {
-      throw SfuError(Kind::kRefused, "VideoRoom sent no offer");
-    }
-    std::lock_guard lock(mutex_);
-    subscriptions_[subscription_id] =
-        Subscription{cid, std::string(owner), handle, feed_id, std::chrono::steady_clock::now()};
-    return SubscribeResult{subscription_id, attached.jsep.value("sdp", "")};
-  } catch (...) {
-    janus_.Detach(handle);
-    throw;
+  HandleGuard handle(janus_,
+                     janus_.Attach(kVideoRoomPlugin, [this, subscription_id](const json& event) {
+                       OnSubscriberEvent(subscription_id, event);
+                     }));
+  // Subscribing to the feed subscribes to all its streams: audio, video and data.
+  const JanusClient::Reply attached =
+      janus_.RequestAsync(handle.get(), {{"request", "join"},
+                                         {"ptype", "subscriber"},
+                                         {"room", room.room_id},
+                                         {"pin", room.pin},
+                                         {"streams", json::array({{{"feed", feed_id}}})}});
+  if (!attached.jsep.is_object() || attached.jsep.value("type", "") != "offer") {
+    throw SfuError(Kind::kRefused, "VideoRoom sent no offer");
   }
+  std::lock_guard lock(mutex_);
+  subscriptions_[subscription_id] = Subscription{cid, std::string(owner), handle.Keep(), feed_id,
+                                                 std::chrono::steady_clock::now()};
+  return SubscribeResult{subscription_id, attached.jsep.value("sdp", "")};
 }
 
 void JanusVideoRoom::AnswerSubscription(std::string_view consultation_id, std::string_view owner,
@@ -337,11 +326,7 @@ void JanusVideoRoom::AnswerSubscription(std::string_view consultation_id, std::s
   std::uint64_t handle = 0;
   {
     std::lock_guard lock(mutex_);
-    const auto it = subscriptions_.find(std::string(subscription_id));
-    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id ||
-        it->second.owner != owner) {
-      throw SfuError(Kind::kNotFound, "no such subscription");
-    }
+    const auto it = OwnedSubscriptionLocked(consultation_id, owner, subscription_id);
     it->second.last_seen = std::chrono::steady_clock::now();
     handle = it->second.handle;
   }
@@ -352,11 +337,7 @@ void JanusVideoRoom::AnswerSubscription(std::string_view consultation_id, std::s
 bool JanusVideoRoom::KeepSubscriptionAlive(std::string_view consultation_id, std::string_view owner,
                                            std::string_view subscription_id) {
   std::lock_guard lock(mutex_);
-  const auto it = subscriptions_.find(std::string(subscription_id));
-  if (it == subscriptions_.end() || it->second.consultation_id != consultation_id ||
-      it->second.owner != owner) {
-    throw SfuError(Kind::kNotFound, "no such subscription");
-  }
+  const auto it = OwnedSubscriptionLocked(consultation_id, owner, subscription_id);
   it->second.last_seen = std::chrono::steady_clock::now();
   for (const auto& [key, publisher] : publishers_) {
     if (key.first == it->second.consultation_id && publisher.feed_id == it->second.feed_id) {
@@ -371,11 +352,7 @@ void JanusVideoRoom::Unsubscribe(std::string_view consultation_id, std::string_v
   std::uint64_t handle = 0;
   {
     std::lock_guard lock(mutex_);
-    const auto it = subscriptions_.find(std::string(subscription_id));
-    if (it == subscriptions_.end() || it->second.consultation_id != consultation_id ||
-        it->second.owner != owner) {
-      throw SfuError(Kind::kNotFound, "no such subscription");
-    }
+    const auto it = OwnedSubscriptionLocked(consultation_id, owner, subscription_id);
     handle = it->second.handle;
     subscriptions_.erase(it);
   }
@@ -407,16 +384,13 @@ void JanusVideoRoom::ReapIdleSubscriptions() {
   {
     std::lock_guard lock(mutex_);
     const auto now = std::chrono::steady_clock::now();
-    for (auto it = subscriptions_.begin(); it != subscriptions_.end();) {
-      if (now - it->second.last_seen > kSubscriptionIdleLimit) {
-        idle_handles.push_back(it->second.handle);
-        it = subscriptions_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    std::erase_if(subscriptions_, [&](const auto& entry) {
+      if (now - entry.second.last_seen <= kSubscriptionIdleLimit) return false;
+      idle_handles.push_back(entry.second.handle);
+      return true;
+    });
   }
-  for (const std::uint64_t handle : idle_handles) janus_.Detach(handle);
+  DetachAll(idle_handles);
 }
 
 void JanusVideoRoom::OnSessionLost() {

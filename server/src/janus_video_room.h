@@ -12,6 +12,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "janus_client.h"
 #include "secrets.h"
@@ -64,7 +66,38 @@ class JanusVideoRoom final : public Sfu {
   };
   using PublisherKey = std::pair<std::string, FeedSlot>;  // consultation id, slot
 
+  // A Janus handle that is detached when the guard goes out of scope, unless `Keep()` hands it
+  // over to one of the maps below.
+  class HandleGuard {
+   public:
+    HandleGuard(JanusClient& janus, std::uint64_t handle) : janus_(janus), handle_(handle) {}
+    ~HandleGuard() {
+      if (handle_ != 0) janus_.Detach(handle_);
+    }
+    HandleGuard(const HandleGuard&) = delete;
+    HandleGuard& operator=(const HandleGuard&) = delete;
+    std::uint64_t get() const { return handle_; }
+    std::uint64_t Keep() { return std::exchange(handle_, 0); }
+
+   private:
+    JanusClient& janus_;
+    std::uint64_t handle_;
+  };
+  using Subscriptions = std::map<std::string, Subscription>;
+
   RoomCredentials Room(std::string_view consultation_id) const;
+  // A handle for room management (exists/create/destroy), detached after use.
+  HandleGuard ControlHandle();
+  // Removes every publish and subscription of the consultation (only `owner`'s, if given) from
+  // the maps; returns their handles, to be detached outside `mutex_`. Caller holds `mutex_`.
+  std::vector<std::uint64_t> TakeSessionsLocked(std::string_view consultation_id,
+                                                std::optional<std::string_view> owner);
+  void DetachAll(const std::vector<std::uint64_t>& handles);
+  // `owner`'s subscription `subscription_id` in the consultation, else SfuError kNotFound.
+  // Caller holds `mutex_`.
+  Subscriptions::iterator OwnedSubscriptionLocked(std::string_view consultation_id,
+                                                  std::string_view owner,
+                                                  std::string_view subscription_id);
   std::mutex& ConsultationLock(const std::string& consultation_id);
   void EnsureRoomLocked(const std::string& consultation_id);
   void OnPublisherEvent(const PublisherKey& key, std::uint64_t handle, const nlohmann::json& event);
@@ -79,7 +112,7 @@ class JanusVideoRoom final : public Sfu {
   std::map<std::string, std::unique_ptr<std::mutex>> consultation_locks_;
   std::set<std::string> known_rooms_;
   std::map<PublisherKey, LivePublisher> publishers_;
-  std::map<std::string, Subscription> subscriptions_;  // by subscription id
+  Subscriptions subscriptions_;  // by subscription id
   bool stopping_ = false;
   std::condition_variable reaper_wake_;
   std::thread reaper_;

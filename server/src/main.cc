@@ -141,13 +141,28 @@ std::vector<std::string> SplitComma(const std::string& text) {
 }
 
 int Serve(const std::vector<std::string>& args) {
-  const CliArgs cli(
-      args,
-      {"--listen", "--listen-tls", "--tls-cert", "--tls-key", "--tls-self-signed-dir",
-       "--proxy-listen", "--auth", "--public-origin", "--db", "--janus", "--janus-admin-key-file",
-       "--secret-file", "--token-key-dir", "--web-dir", "--demo-consultation", "--turn-secret-file",
-       "--turn-url", "--refresh-retry-grace-seconds", "--retention-days", "--token-ttl-seconds",
-       "--idle-end-seconds", "--max-duration-seconds"});
+  const CliArgs cli(args, {"--listen",
+                           "--listen-tls",
+                           "--tls-cert",
+                           "--tls-key",
+                           "--tls-self-signed-dir",
+                           "--proxy-listen",
+                           "--auth",
+                           "--public-origin",
+                           "--db",
+                           "--janus",
+                           "--janus-admin-key-file",
+                           "--secret-file",
+                           "--token-key-dir",
+                           "--web-dir",
+                           "--demo-consultation",
+                           "--turn-secret-file",
+                           "--turn-url",
+                           "--refresh-retry-grace-seconds",
+                           "--retention-days",
+                           "--token-ttl-seconds",
+                           "--idle-end-seconds",
+                           "--max-duration-seconds"});
   const auto plain = cli.Get("--listen");
   const auto secure = cli.Get("--listen-tls");
   if (!plain && !secure) throw std::invalid_argument("--listen or --listen-tls is required");

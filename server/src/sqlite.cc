@@ -53,7 +53,9 @@ namespace {
 // sqlite3_changes() reports the last statement of the connection, not of this one.
 class ConnectionLock {
  public:
-  explicit ConnectionLock(sqlite3* db) : mutex_(sqlite3_db_mutex(db)) { sqlite3_mutex_enter(mutex_); }
+  explicit ConnectionLock(sqlite3* db) : mutex_(sqlite3_db_mutex(db)) {
+    sqlite3_mutex_enter(mutex_);
+  }
   ~ConnectionLock() { sqlite3_mutex_leave(mutex_); }
   ConnectionLock(const ConnectionLock&) = delete;
   ConnectionLock& operator=(const ConnectionLock&) = delete;

@@ -1,6 +1,8 @@
 #include "store.h"
 
 #include <nlohmann/json.hpp>
+#include <type_traits>
+#include <vector>
 
 #include "crypto.h"
 
@@ -77,6 +79,18 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 
 constexpr std::string_view kGenesisHash =
     "0000000000000000000000000000000000000000000000000000000000000000";
+
+// Every remaining row of `statement`, each mapped by `from`.
+template <typename From>
+auto AllRows(SqliteStatement& statement, From from) {
+  std::vector<std::decay_t<decltype(from(statement))>> out;
+  while (statement.Step()) out.push_back(from(statement));
+  return out;
+}
+
+std::string FirstColumn(const SqliteStatement& row) {
+  return row.Text(0);
+}
 
 ParticipantState StateFromName(const std::string& name) {
   if (name == "admitted") return ParticipantState::kAdmitted;
@@ -237,10 +251,7 @@ std::vector<Consultation> Store::OpenConsultationsOf(std::int64_t owner) {
   auto row = db_.Prepare(
       "SELECT cid, owner_id, min_mode, demo, created_at, ended_at FROM consultations "
       "WHERE owner_id = ? AND ended_at IS NULL ORDER BY created_at");
-  row.Bind(1, owner);
-  std::vector<Consultation> out;
-  while (row.Step()) out.push_back(ConsultationFrom(row));
-  return out;
+  return AllRows(row.Bind(1, owner), ConsultationFrom);
 }
 
 bool Store::EndConsultation(const std::string& cid, std::int64_t now, const std::string& reason) {
@@ -261,10 +272,7 @@ bool Store::EndConsultation(const std::string& cid, std::int64_t now, const std:
 std::vector<std::string> Store::OpenConsultationsCreatedBefore(std::int64_t cutoff) {
   auto row = db_.Prepare(
       "SELECT cid FROM consultations WHERE ended_at IS NULL AND demo = 0 AND created_at < ?");
-  row.Bind(1, cutoff);
-  std::vector<std::string> out;
-  while (row.Step()) out.push_back(row.Text(0));
-  return out;
+  return AllRows(row.Bind(1, cutoff), FirstColumn);
 }
 
 std::int64_t Store::CountOpenConsultations() {
@@ -331,10 +339,7 @@ std::vector<Participant> Store::ParticipantsOf(const std::string& cid) {
   auto row = db_.Prepare(
       "SELECT sub, cid, state, display_name, joined_at FROM participants WHERE cid = ? "
       "ORDER BY joined_at");
-  row.Bind(1, cid);
-  std::vector<Participant> out;
-  while (row.Step()) out.push_back(ParticipantFrom(row));
-  return out;
+  return AllRows(row.Bind(1, cid), ParticipantFrom);
 }
 
 bool Store::TransitionParticipant(const std::string& sub, const std::string& cid,

@@ -21,7 +21,7 @@ TEST(IdleTracker, AConsultationNobodyJoinedIsNeverIdleEnded) {
 
 TEST(IdleTracker, EndsIdleEndSecondsAfterTheFirstEmptySweep) {
   IdleTracker idle(kIdle, kWindow);
-  EXPECT_FALSE(idle.Observe("c", true, kT0));  // someone publishes
+  EXPECT_FALSE(idle.Observe("c", true, kT0));         // someone publishes
   EXPECT_FALSE(idle.Observe("c", false, kT0 + 100));  // they left: the clock starts here
   EXPECT_FALSE(idle.Observe("c", false, kT0 + 100 + kIdle - 1));
   EXPECT_TRUE(idle.Observe("c", false, kT0 + 100 + kIdle));
@@ -32,7 +32,7 @@ TEST(IdleTracker, AnyoneComingBackRestartsTheClock) {
   idle.Observe("c", true, kT0);
   idle.Observe("c", false, kT0 + 10);
   EXPECT_FALSE(idle.Observe("c", true, kT0 + 10 + kIdle - 5));  // reconnected just in time
-  EXPECT_FALSE(idle.Observe("c", false, kT0 + 10 + kIdle));    // left again: a new clock
+  EXPECT_FALSE(idle.Observe("c", false, kT0 + 10 + kIdle));     // left again: a new clock
   EXPECT_FALSE(idle.Observe("c", false, kT0 + 10 + 2 * kIdle - 1));
   EXPECT_TRUE(idle.Observe("c", false, kT0 + 10 + 2 * kIdle));
 }
@@ -86,9 +86,9 @@ TEST(CliArgs, BoundedSecondsAcceptsTheRangeAndRefusesEverythingElse) {
     return BoundedSeconds(CliArgs({"--token-ttl-seconds", value}, {"--token-ttl-seconds"}),
                           "--token-ttl-seconds", 10, 900, 600);
   };
-  EXPECT_EQ(BoundedSeconds(CliArgs({}, {"--token-ttl-seconds"}), "--token-ttl-seconds", 10, 900,
-                           600),
-            600);
+  EXPECT_EQ(
+      BoundedSeconds(CliArgs({}, {"--token-ttl-seconds"}), "--token-ttl-seconds", 10, 900, 600),
+      600);
   EXPECT_EQ(parse("10"), 10);
   EXPECT_EQ(parse("900"), 900);
   for (const std::string bad : {"9", "901", "", "-5", "20s", "1e3", "99999999999", " 20"}) {
