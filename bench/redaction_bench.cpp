@@ -3,6 +3,7 @@
 // Later benchmarks (faces, pose, latency) add rows in the same form.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -76,6 +77,40 @@ void TotalPerFrame(benchmark::State& state, veil::Mode mode) {
   for (auto _ : state) benchmark::DoNotOptimize(redactor.redact(veil::Frame(frame, t += 33'333)));
 }
 
+// veil-blur per frame in background mode: redaction, plus with --masks-out the 8-bit mask PNG,
+// its probability from a second run of the general model (veil-blur before 2026-12-04) or from
+// the redactor's own (lastFramePersonProbability). The counter says how often the general model
+// ran per frame. Deadline as veil-blur sets it (offline: only a hung inference fails).
+enum class MaskSource { kNoMasks, kSecondInference, kRedactorProbability };
+
+void CliFrame(benchmark::State& state, MaskSource source) {
+  const cv::Mat frame = benchFrame(static_cast<int>(state.range(0)));
+  veil::RedactorOptions options;
+  options.deadline = std::chrono::seconds(10);
+  veil::Redactor redactor(options);
+  const auto separate =
+      source == MaskSource::kSecondInference ? segmenter(veil::SegmenterModel::kGeneral) : nullptr;
+  const std::uint64_t general_before = veil::selfieInferenceCount(veil::SegmenterModel::kGeneral);
+  std::int64_t t = 0;
+  std::vector<std::uint8_t> png;
+  for (auto _ : state) {
+    const veil::RedactedFrame out = redactor.redact(veil::Frame(frame, t += 33'333));
+    benchmark::DoNotOptimize(out.bgrBytes().data());
+    if (source == MaskSource::kNoMasks) continue;
+    const cv::Mat probability = source == MaskSource::kSecondInference
+                                    ? separate->segment(frame)
+                                    : redactor.lastFramePersonProbability();
+    cv::Mat mask8;
+    probability.convertTo(mask8, CV_8U, 255.0);
+    cv::imencode(".png", mask8, png);
+    benchmark::DoNotOptimize(png.data());
+  }
+  state.counters["general_runs_per_frame"] =
+      static_cast<double>(veil::selfieInferenceCount(veil::SegmenterModel::kGeneral) -
+                          general_before) /
+      static_cast<double>(state.iterations());
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(Segmentation, general, veil::SegmenterModel::kGeneral)
@@ -118,5 +153,17 @@ BENCHMARK_CAPTURE(TotalPerFrame, background, veil::Mode::kBackground)
 BENCHMARK_CAPTURE(TotalPerFrame, face, veil::Mode::kFace)
     ->Arg(640)
     ->Arg(1280)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(CliFrame, no_masks, MaskSource::kNoMasks)
+    ->Arg(640)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(CliFrame, masks_second_inference, MaskSource::kSecondInference)
+    ->Arg(640)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(CliFrame, masks_redactor_probability, MaskSource::kRedactorProbability)
+    ->Arg(640)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
