@@ -55,14 +55,18 @@ void pinIceAddress(GstElement* webrtc, const std::string& ice_address) {
   if (raw_ice == nullptr) throw std::runtime_error("webrtcbin has no ICE agent");
   const GObjectPtr ice(G_OBJECT(raw_ice));
   g_object_set(ice.get(), "ice-tcp", FALSE, nullptr);
-  if (ice_address.empty()) return;
 
-  // Janus cannot pair with a loopback candidate, and a host with several interfaces must not
-  // offer addresses the SFU cannot reach: gather on the given address only.
   NiceAgent* raw_agent = nullptr;
   g_object_get(ice.get(), "agent", &raw_agent, nullptr);
   if (raw_agent == nullptr) throw std::runtime_error("webrtcbin ICE object has no NiceAgent");
   const GObjectPtr agent(G_OBJECT(raw_agent));
+  // libnice's UPnP-IGD support multicasts SSDP searches for a home router to open ports on: a
+  // contact outside the deployment (threat model C24) that the SFU path never needs.
+  g_object_set(agent.get(), "upnp", FALSE, nullptr);
+  if (ice_address.empty()) return;
+
+  // Janus cannot pair with a loopback candidate, and a host with several interfaces must not
+  // offer addresses the SFU cannot reach: gather on the given address only.
   NiceAddress address;
   nice_address_init(&address);
   if (!nice_address_set_from_string(&address, ice_address.c_str())) {

@@ -11,7 +11,8 @@ namespace veil::client {
 // Queues `work` on the default main context, from any thread (webrtcbin calls back on its own).
 void onMainLoop(std::function<void()> work);
 
-// Turns ICE-TCP off and, when `ice_address` is set, gathers candidates on that address only.
+// Turns ICE-TCP and UPnP off and, when `ice_address` is set, gathers candidates on that address
+// only.
 // Throws std::runtime_error when the address cannot be used.
 void pinIceAddress(GstElement* webrtc, const std::string& ice_address);
 
