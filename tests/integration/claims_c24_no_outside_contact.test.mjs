@@ -10,7 +10,9 @@
 // Deployment components reach each other on their own addresses (127.0.0.1 and the veth address,
 // both local, so on `lo`); anything else — the default route, multicast, the resolver named in
 // /etc/resolv.conf — has to cross the veth. The assertion: nothing crossed it but traffic to the
-// clinician's address and the kernel's own IPv6 link upkeep.
+// clinician's address and the kernel's own IPv6 link upkeep — except one known defect, kept
+// visible as a `todo` test until it is fixed: veil-patient's ICE agent (libnice, UPnP-IGD on by
+// default) multicasts SSDP searches for the home router (239.255.255.250:1900).
 //
 // Scope: every process of the deployment and the patient device. The clinician's Chromium is out
 // of scope on purpose (it is the clinician's browser, not a Veil component; in this namespace it
