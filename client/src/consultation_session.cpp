@@ -13,16 +13,25 @@ bool isInviteCode(const std::string& code) {
   return true;
 }
 
+std::string errorCode(const httplib::Result& response) {
+  if (!response) return "";
+  const auto body = nlohmann::json::parse(response->body, nullptr, false);
+  if (body.is_object() && body.contains("error") && body["error"].is_string()) {
+    return body["error"].get<std::string>();
+  }
+  return "";
+}
+
+ServerVerdict verdictOf(const httplib::Result& response) {
+  return classifyReply(response ? response->status : 0, errorCode(response));
+}
+
 std::string describe(const httplib::Result& response) {
   if (!response) return "cannot reach the server: " + httplib::to_string(response.error());
   // The error code only (server/README.md "Errors"); the body never carries secrets, but the
   // code is all a user needs.
-  const auto body = nlohmann::json::parse(response->body, nullptr, false);
-  std::string code;
-  if (body.is_object() && body.contains("error") && body["error"].is_string()) {
-    code = " (" + body["error"].get<std::string>() + ")";
-  }
-  return "HTTP " + std::to_string(response->status) + code;
+  const std::string code = errorCode(response);
+  return "HTTP " + std::to_string(response->status) + (code.empty() ? "" : " (" + code + ")");
 }
 
 // `turn` is null when the server runs without a TURN secret.
@@ -70,25 +79,75 @@ httplib::Headers ConsultationSession::bearer() const {
   return {{"Authorization", "Bearer " + token_}};
 }
 
-bool ConsultationSession::adoptCredentials(const std::string& body) {
+std::optional<Credentials> parseCredentials(const std::string& body) {
   const auto json = nlohmann::json::parse(body, nullptr, false);
   if (!json.is_object() || !json.contains("token") || !json["token"].is_string() ||
       !json.contains("refresh_token") || !json["refresh_token"].is_string() ||
       !json.contains("expires_in") || !json["expires_in"].is_number_integer()) {
+    return std::nullopt;
+  }
+  Credentials credentials;
+  credentials.token = json["token"].get<std::string>();
+  credentials.refresh_token = json["refresh_token"].get<std::string>();
+  credentials.expires_in = json["expires_in"].get<int>();
+  if (json.contains("consultation") && json["consultation"].is_string()) {
+    credentials.consultation = json["consultation"].get<std::string>();
+  }
+  if (json.contains("min_mode") && json["min_mode"].is_string()) {
+    credentials.min_mode = json["min_mode"].get<std::string>();
+  }
+  credentials.turn = parseTurn(json);
+  return credentials;
+}
+
+RefreshOutcome requestRefresh(const RefreshInput& input) {
+  const nlohmann::json request = {{"refresh_token", input.refresh_token}};
+  httplib::Client client = makeHttpClient(input.server);
+  const auto response = client.Post(input.server.url.base_path + "/api/v1/session/refresh",
+                                    request.dump(), "application/json");
+  RefreshOutcome outcome;
+  outcome.verdict = verdictOf(response);
+  if (outcome.verdict == ServerVerdict::kOk) {
+    outcome.credentials = parseCredentials(response->body);
+    if (!outcome.credentials) {
+      outcome.verdict = ServerVerdict::kTransient;
+      outcome.error = "refresh: the server's credentials are malformed";
+    }
+    return outcome;
+  }
+  outcome.error = "refresh: " + describe(response);
+  if (outcome.verdict == ServerVerdict::kTransient) return outcome;
+  // Final either way; ask whether the consultation ended or this device was refused.
+  outcome.verdict = ServerVerdict::kRefused;
+  const auto status = client.Get(input.server.url.base_path + "/api/v1/consultations/" +
+                                     pathSegment(input.consultation) + "/status",
+                                 {{"Authorization", "Bearer " + input.session_token}});
+  if (verdictOf(status) == ServerVerdict::kEnded) outcome.verdict = ServerVerdict::kEnded;
+  outcome.error += "; status: " + (status && status->status == 200 ? "HTTP 200" : describe(status));
+  return outcome;
+}
+
+bool ConsultationSession::adoptCredentials(const std::string& body) {
+  const auto credentials = parseCredentials(body);
+  if (!credentials) {
     error_ = "the server's credentials are malformed";
     return false;
   }
-  token_ = json["token"].get<std::string>();
-  refresh_token_ = json["refresh_token"].get<std::string>();
-  expires_in_ = json["expires_in"].get<int>();
-  if (json.contains("consultation") && json["consultation"].is_string()) {
-    consultation_ = json["consultation"].get<std::string>();
-  }
-  if (json.contains("min_mode") && json["min_mode"].is_string()) {
-    min_mode_ = json["min_mode"].get<std::string>();
-  }
-  turn_ = parseTurn(json);
+  adopt(*credentials);
   return !consultation_.empty();
+}
+
+void ConsultationSession::adopt(const Credentials& credentials) {
+  token_ = credentials.token;
+  refresh_token_ = credentials.refresh_token;
+  expires_in_ = credentials.expires_in;
+  if (!credentials.consultation.empty()) consultation_ = credentials.consultation;
+  if (!credentials.min_mode.empty()) min_mode_ = credentials.min_mode;
+  turn_ = credentials.turn;
+}
+
+RefreshInput ConsultationSession::refreshInput() const {
+  return {server_, consultation_, refresh_token_, token_};
 }
 
 bool ConsultationSession::redeem(const std::string& invite_code, const std::string& display_name) {
@@ -107,12 +166,15 @@ bool ConsultationSession::redeem(const std::string& invite_code, const std::stri
 std::optional<SessionStatus> ConsultationSession::status() {
   httplib::Client client = makeHttpClient(server_);
   const auto response = client.Get(consultationPath("/status"), bearer());
+  verdict_ = verdictOf(response);
   if (!response || response->status != 200) {
+    if (verdict_ == ServerVerdict::kOk) verdict_ = ServerVerdict::kTransient;
     error_ = "status: " + describe(response);
     return std::nullopt;
   }
   const auto json = nlohmann::json::parse(response->body, nullptr, false);
   if (!json.is_object() || !json.contains("state") || !json["state"].is_string()) {
+    verdict_ = ServerVerdict::kTransient;
     error_ = "status: malformed reply";
     return std::nullopt;
   }
@@ -122,18 +184,6 @@ std::optional<SessionStatus> ConsultationSession::status() {
                                 json["clinician_publishing"].is_boolean() &&
                                 json["clinician_publishing"].get<bool>();
   return status;
-}
-
-bool ConsultationSession::refresh() {
-  const nlohmann::json request = {{"refresh_token", refresh_token_}};
-  httplib::Client client = makeHttpClient(server_);
-  const auto response = client.Post(server_.url.base_path + "/api/v1/session/refresh",
-                                    request.dump(), "application/json");
-  if (!response || response->status != 200) {
-    error_ = "refresh: " + describe(response);
-    return false;
-  }
-  return adoptCredentials(response->body);
 }
 
 void ConsultationSession::leave() {

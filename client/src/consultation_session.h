@@ -4,6 +4,7 @@
 #include <string>
 
 #include "http_client.h"
+#include "refresh_policy.h"
 #include "turn_uri.h"
 
 namespace veil::client {
@@ -22,6 +23,36 @@ struct SessionStatus {
   bool clinician_publishing = false;
 };
 
+// What redeem and refresh return (server/README.md "Patient credentials").
+struct Credentials {
+  std::string consultation;
+  std::string token;
+  std::string refresh_token;
+  std::string min_mode;
+  std::optional<TurnCredentials> turn;  // when the server issues TURN credentials
+  int expires_in = 0;
+};
+std::optional<Credentials> parseCredentials(const std::string& body);
+
+// Everything one refresh needs, copied, so it can run on another thread.
+struct RefreshInput {
+  ServerEndpoint server;
+  std::string consultation;
+  std::string refresh_token;
+  std::string session_token;
+};
+
+struct RefreshOutcome {
+  ServerVerdict verdict = ServerVerdict::kTransient;
+  std::optional<Credentials> credentials;  // with kOk
+  std::string error;                       // HTTP status and error codes only, never a token
+};
+
+// One refresh (blocking, at most the HTTP timeouts; shares nothing, so any thread may run it).
+// veil-server answers 401 to the refresh of an ended consultation too, so after a refusal the
+// status endpoint (with the still valid session token) tells kEnded from kRefused.
+RefreshOutcome requestRefresh(const RefreshInput& input);
+
 struct SubscribeOffer {
   std::string id;
   std::string sdp;
@@ -36,8 +67,10 @@ class ConsultationSession {
   explicit ConsultationSession(ServerEndpoint server) : server_(std::move(server)) {}
 
   bool redeem(const std::string& invite_code, const std::string& display_name);
+  // Empty on failure: error() says why and lastVerdict() what it means.
   std::optional<SessionStatus> status();
-  bool refresh();
+  RefreshInput refreshInput() const;
+  void adopt(const Credentials& credentials);
   void leave();
 
   std::optional<SubscribeOffer> subscribe();
@@ -52,6 +85,7 @@ class ConsultationSession {
   const std::optional<TurnCredentials>& turn() const { return turn_; }
   int expiresInSeconds() const { return expires_in_; }
   const std::string& error() const { return error_; }
+  ServerVerdict lastVerdict() const { return verdict_; }
   const ServerEndpoint& server() const { return server_; }
 
  private:
@@ -67,6 +101,7 @@ class ConsultationSession {
   std::optional<TurnCredentials> turn_;
   int expires_in_ = 0;
   std::string error_;
+  ServerVerdict verdict_ = ServerVerdict::kOk;
 };
 
 }  // namespace veil::client

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "options.h"
 #include "patient_app.h"
+#include "refresh_policy.h"
 
 int main(int argc, char** argv) {
   gst_init(&argc, &argv);
@@ -17,13 +18,13 @@ int main(int argc, char** argv) {
     const bool help = parsed.error == "help";
     if (!help) std::cerr << "veil-patient: " << parsed.error << "\n";
     std::cerr << veil::client::usage();
-    return help ? 0 : 2;
+    return help ? veil::client::kExitNormal : veil::client::kExitUsage;
   }
   try {
     veil::client::PatientApp app(std::move(*parsed.options));
     return app.run();
   } catch (const std::exception& error) {
     veil::client::logLine(std::string("fatal: ") + error.what());
-    return 1;
+    return veil::client::kExitError;
   }
 }

@@ -44,7 +44,13 @@ std::string usage() {
          "--ice-policy relay: media only through the TURN server veil-server names with the\n"
          "  session (needs --invite and a server run with --turn-secret-file/--turn-url).\n"
          "stdin commands: 'mode NAME' (stricter modes apply at once, looser ones wait for\n"
-         "'confirm'), 'cancel', 'quit'.\n";
+         "'confirm'), 'cancel', 'quit'.\n"
+         "exit status: 0 quit, signal or the consultation ended (by the clinician or, after\n"
+         "  idle/maximum time, by the server: it reports both alike); 1 error; 2 bad command "
+         "line;\n"
+         "  3 the server refused the device for good (removed, rejected, session revoked,\n"
+         "  refresh token replayed); 4 the session expired before a refresh got through.\n"
+         "  With 3 and 4 the device stops sending at once.\n";
 }
 
 ParseResult parseOptions(const std::vector<std::string>& args) {

@@ -93,6 +93,8 @@ PatientApp::PatientApp(PatientOptions options)
     }
     options_.consultation_id = session_->consultation();
     whip_.setToken(session_->token());
+    session_expires_us_ =
+        g_get_monotonic_time() + gint64{session_->expiresInSeconds()} * G_USEC_PER_SEC;
     // The consultation's minimum mode binds from the first frame; a looser one is ignored.
     if (const auto minimum = parseMode(session_->minMode())) {
       if (authority_.request(*minimum) != ModeAuthority::Outcome::kApplied) authority_.cancel();
@@ -152,7 +154,7 @@ int PatientApp::run() {
   }
   if (session_) {
     logLine("waiting: the clinician has not admitted you yet");
-    scheduleRefresh(session_->expiresInSeconds());
+    scheduleRefresh(refreshDelaySeconds(session_->expiresInSeconds()));
     status_timer_ = g_timeout_add_seconds(kStatusSeconds, &PatientApp::onStatusTick, this);
   } else if (!startMedia()) {
     return 1;
@@ -160,12 +162,13 @@ int PatientApp::run() {
 
   g_main_loop_run(loop_.get());
 
-  if (!resource_.empty()) {
+  // After the server ended or refused the session, its tokens open nothing: no more requests.
+  if (!resource_.empty() && !ended_by_server_) {
     logLine(whip_.remove(resource_) ? "unpublished" : "could not delete the publish resource");
     resource_.clear();
   }
   dropClinicianFeed();
-  if (session_) {
+  if (session_ && !ended_by_server_) {
     session_->leave();
     logLine("left the consultation");
   }
@@ -250,20 +253,29 @@ bool PatientApp::startMedia() {
 gboolean PatientApp::onStatusTick(gpointer self_ptr) {
   auto* self = static_cast<PatientApp*>(self_ptr);
   const auto status = self->session_->status();
-  if (!status) {
-    const std::string& why = self->session_->error();
-    // Ended, removed or rejected: nothing to wait for. Anything else may be a network blip.
-    if (why.find("HTTP 410") != std::string::npos || why.find("HTTP 401") != std::string::npos ||
-        why.find("HTTP 403") != std::string::npos) {
-      self->status_timer_ = 0;
-      logLine("the consultation is over for this device: " + why);
-      g_main_loop_quit(self->loop_.get());
-      return G_SOURCE_REMOVE;
-    }
-    logLine(why);
+  if (status) {
+    self->onStatus(*status);
     return G_SOURCE_CONTINUE;
   }
-  self->onStatus(*status);
+  const std::string& why = self->session_->error();
+  switch (self->session_->lastVerdict()) {
+    case ServerVerdict::kOk:
+    case ServerVerdict::kTransient:
+      logLine(why);  // may be a network blip: the next poll tries again
+      return G_SOURCE_CONTINUE;
+    case ServerVerdict::kEnded:
+      self->status_timer_ = 0;
+      self->endByServer(kExitNormal, "the consultation has ended (" + why + ")");
+      return G_SOURCE_REMOVE;
+    case ServerVerdict::kExpired:
+      self->status_timer_ = 0;
+      self->endByServer(kExitSessionExpired, "the session expired (" + why + ")");
+      return G_SOURCE_REMOVE;
+    case ServerVerdict::kRefused:
+      self->status_timer_ = 0;
+      self->endByServer(kExitRevoked, "the server no longer accepts this device (" + why + ")");
+      return G_SOURCE_REMOVE;
+  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -334,7 +346,9 @@ gboolean PatientApp::onKeepAliveTick(gpointer self_ptr) {
 void PatientApp::dropClinicianFeed() {
   if (keepalive_timer_ != 0) g_source_remove(keepalive_timer_);
   keepalive_timer_ = 0;
-  if (!subscription_id_.empty() && session_) session_->unsubscribe(subscription_id_);
+  if (!subscription_id_.empty() && session_ && !ended_by_server_) {
+    session_->unsubscribe(subscription_id_);
+  }
   subscription_id_.clear();
   clinician_feed_.reset();
   subscribing_ = false;
@@ -364,30 +378,87 @@ void PatientApp::onClinicianMessage(const std::string& text) {
   }
 }
 
-void PatientApp::scheduleRefresh(int expires_in_seconds) {
-  const int delay = std::max(kRefreshRetrySeconds, expires_in_seconds - kRefreshMarginSeconds);
+void PatientApp::scheduleRefresh(int delay_seconds) {
   refresh_timer_ =
-      g_timeout_add_seconds(static_cast<guint>(delay), &PatientApp::onRefreshTick, this);
+      g_timeout_add_seconds(static_cast<guint>(delay_seconds), &PatientApp::onRefreshTick, this);
 }
 
 gboolean PatientApp::onRefreshTick(gpointer self_ptr) {
   auto* self = static_cast<PatientApp*>(self_ptr);
   self->refresh_timer_ = 0;
-  if (self->session_->refresh()) {
-    self->whip_.setToken(self->session_->token());
-    if (!self->relay_turn_uris_.empty() && self->session_->turn()) {
-      // Fresh TURN credentials for allocations made from now on (a re-subscription).
-      auto renewed = webrtcbinTurnUris(*self->session_->turn());
-      if (!renewed.empty()) self->relay_turn_uris_ = std::move(renewed);
-    }
-    logLine("session refreshed");
-    self->scheduleRefresh(self->session_->expiresInSeconds());
-  } else {
-    logLine(self->session_->error());
-    self->refresh_timer_ =
-        g_timeout_add_seconds(kRefreshRetrySeconds, &PatientApp::onRefreshTick, self);
-  }
+  // The HTTP call runs on its own thread with copies of the credentials; the result (new
+  // credentials or a verdict) comes back to the main loop, where the session is only touched.
+  self->refresh_call_.start(
+      [input = self->session_->refreshInput()] { return requestRefresh(input); },
+      [self](RefreshOutcome outcome) { self->onRefreshDone(std::move(outcome)); });
   return G_SOURCE_REMOVE;
+}
+
+void PatientApp::adoptSession(const Credentials& credentials) {
+  session_->adopt(credentials);
+  session_expires_us_ = g_get_monotonic_time() + gint64{credentials.expires_in} * G_USEC_PER_SEC;
+  whip_.setToken(session_->token());
+  if (!relay_turn_uris_.empty() && session_->turn()) {
+    // Fresh TURN credentials for allocations made from now on (a re-subscription).
+    auto renewed = webrtcbinTurnUris(*session_->turn());
+    if (!renewed.empty()) relay_turn_uris_ = std::move(renewed);
+  }
+}
+
+void PatientApp::onRefreshDone(RefreshOutcome outcome) {
+  if (ended_by_server_) return;
+  switch (outcome.verdict) {
+    case ServerVerdict::kOk:
+      adoptSession(*outcome.credentials);
+      refresh_failures_ = 0;
+      logLine("session refreshed");
+      scheduleRefresh(refreshDelaySeconds(session_->expiresInSeconds()));
+      return;
+    case ServerVerdict::kEnded:
+      endByServer(kExitNormal, "the consultation has ended (" + outcome.error + ")");
+      return;
+    case ServerVerdict::kRefused:
+    case ServerVerdict::kExpired:
+      endByServer(kExitRevoked,
+                  "the server refused to renew this device's session (" + outcome.error + ")");
+      return;
+    case ServerVerdict::kTransient:
+      break;
+  }
+  const gint64 left_us = session_expires_us_ - g_get_monotonic_time();
+  if (left_us <= 0) {
+    endByServer(kExitSessionExpired,
+                "the session expired before a refresh got through (" + outcome.error + ")");
+    return;
+  }
+  refresh_failures_++;
+  const int delay = retryDelaySeconds(
+      refresh_failures_, static_cast<int>((left_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC));
+  logLine(outcome.error + "; retrying in " + std::to_string(delay) + " s");
+  scheduleRefresh(delay);
+}
+
+void PatientApp::stopSending() {
+  for (guint* timer : {&status_timer_, &refresh_timer_, &media_timeout_, &stats_timer_}) {
+    if (*timer != 0) g_source_remove(*timer);
+    *timer = 0;
+  }
+  stopAvatar();
+  closeCamera();
+  audio_capture_.reset();
+  send_.stop();  // webrtcbin closes: nothing leaves the device from here on
+  dropClinicianFeed();
+  resource_.clear();
+}
+
+void PatientApp::endByServer(int exit_status, const std::string& why) {
+  if (ended_by_server_) return;
+  ended_by_server_ = true;
+  stopSending();
+  // Codes only (server/README.md "Errors"): no token, invite or name reaches the log.
+  logLine(why + "; stopped sending, exit status " + std::to_string(exit_status));
+  exit_status_ = exit_status;
+  g_main_loop_quit(loop_.get());
 }
 
 void PatientApp::onOfferReady(bool ok, const std::string& sdp_or_error) {
@@ -583,7 +654,7 @@ gboolean PatientApp::onStatsTick(gpointer self_ptr) {
 
 void PatientApp::fail(const std::string& why) {
   logLine("fatal: " + why);
-  exit_status_ = 1;
+  exit_status_ = kExitError;
   g_main_loop_quit(loop_.get());
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "audio_playback.h"
+#include "background_call.h"
 #include "capture_pipeline.h"
 #include "clinician_feed.h"
 #include "consultation_session.h"
@@ -38,7 +39,12 @@ class PatientApp {
   void subscribeToClinician();
   void onClinicianMessage(const std::string& text);
   void dropClinicianFeed();
-  void scheduleRefresh(int expires_in_seconds);
+  void scheduleRefresh(int delay_seconds);
+  void onRefreshDone(RefreshOutcome outcome);
+  void adoptSession(const Credentials& credentials);
+  // The server ended or refused this session, or it expired: stop sending at once, then quit.
+  void endByServer(int exit_status, const std::string& why);
+  void stopSending();
   static gboolean onStatusTick(gpointer self);
   static gboolean onRefreshTick(gpointer self);
   static gboolean onKeepAliveTick(gpointer self);
@@ -91,8 +97,12 @@ class PatientApp {
   guint keepalive_timer_ = 0;
   static constexpr guint kStatusSeconds = 2;      // server/README.md: poll every 2 s
   static constexpr guint kKeepAliveSeconds = 15;  // the server drops a subscription after 60 s
-  static constexpr int kRefreshMarginSeconds = 60;
-  static constexpr int kRefreshRetrySeconds = 10;
+  // Refresh off the main loop (refresh_policy.h: when, how often after a transient failure).
+  BackgroundCall<RefreshOutcome> refresh_call_;
+  gint64 session_expires_us_ = 0;  // monotonic clock: when the current session token expires
+  int refresh_failures_ = 0;
+  // Set once the server has ended or refused the session (or it expired): no more requests.
+  bool ended_by_server_ = false;
   guint stdin_watch_ = 0;
   guint avatar_timer_ = 0;
   guint sigint_watch_ = 0;
