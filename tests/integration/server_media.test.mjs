@@ -231,9 +231,20 @@ test('a second publish (patient reconnecting) replaces the first', async () => {
   const second = await publishFromPage(secondPage, { consultation: CID, token });
   assert.equal(second.status, 201, second.body);
   assert.notEqual(second.location, published.location);
-  const after = await feedsIn(CID);
-  const added = after.filter((id) => !before.includes(id));
-  const removed = before.filter((id) => !after.includes(id));
+  // Janus lists a publisher only once its connection is up, which under load comes some time
+  // after the publish returns: wait (bounded) for the new feed instead of sampling once.
+  const change = async () => {
+    const after = await feedsIn(CID);
+    return { added: after.filter((id) => !before.includes(id)),
+      removed: before.filter((id) => !after.includes(id)) };
+  };
+  let last = { added: [], removed: [] };
+  await waitFor(async () => {
+    last = await change();
+    return last.added.length === 1 && last.removed.length === 1;
+  }, { attempts: 100, intervalMs: 200, what: 'the new feed listed and the previous one gone' })
+    .catch(() => {});  // the assertions below say what is wrong
+  const { added, removed } = last;
   assert.equal(added.length, 1, 'one new feed');
   assert.equal(removed.length, 1, 'the previous patient feed left the room');
   const stale = await fetch(`${stack.serverUrl}${published.location}`, { method: 'DELETE',
