@@ -157,7 +157,7 @@ int PatientApp::run() {
     scheduleRefresh(refreshDelaySeconds(session_->expiresInSeconds()));
     status_timer_ = g_timeout_add_seconds(kStatusSeconds, &PatientApp::onStatusTick, this);
   } else if (!startMedia()) {
-    return 1;
+    return kExitError;
   }
 
   g_main_loop_run(loop_.get());
