@@ -8,7 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStack, waitFor, sleep } from './lib/stack.mjs';
-import { launchBrowser } from './lib/browser.mjs';
+import { openConsultation, admitFirstWaiting, launchClinicianAndPatient }
+  from './lib/clinician-app.mjs';
 import { patientRedeem, patientPublish, patientSubscribe, patientReport }
   from './lib/patient-page.mjs';
 
@@ -16,22 +17,18 @@ process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 
 const CLINICIAN = { username: 'dr-queue', password: 'a queueing clinic passphrase' };
 let stack;
-let clinicianBrowser;
-let patientBrowser;
+let browsers;
 let app;
 let patient;
 
 before(async () => {
   stack = await startStack({ tls: true, clinicians: [CLINICIAN] });
-  clinicianBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  patientBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  app = await clinicianBrowser.context.newPage();
-  patient = await patientBrowser.context.newPage();
+  browsers = await launchClinicianAndPatient();
+  ({ app, patient } = browsers);
 });
 
 after(async () => {
-  await clinicianBrowser?.close();
-  await patientBrowser?.close();
+  await browsers?.close();
   await stack?.stop();
 });
 
@@ -46,19 +43,10 @@ async function requestMode(mode) {
 }
 
 test('the patient joins and publishes; the clinician sees it', async () => {
-  await app.goto(`${stack.origin}/app`);
-  await app.waitForSelector('#sign-in:not([hidden])');
-  await app.fill('#username', CLINICIAN.username);
-  await app.fill('#password', CLINICIAN.password);
-  await app.press('#password', 'Enter');
-  await app.waitForSelector('#dashboard:not([hidden])');
-  await app.click('#create');
-  await app.waitForSelector('#consultation:not([hidden])');
-  const invite = (await app.inputValue('#invite-url')).split('#invite=')[1];
+  const { invite } = await openConsultation(app, stack.origin, CLINICIAN);
   await patient.goto(`${stack.origin}/join`);
   assert.equal((await patientRedeem(patient, { invite })).status, 200);
-  await app.waitForSelector('#waiting li');
-  await app.click('#waiting li button');
+  await admitFirstWaiting(app, { timeout: 30000 });  // Playwright's default wait
   assert.equal((await patientPublish(patient)).status, 201);
   await waitFor(async () => (await app.evaluate(() => window.veilApp.messages)) > 3,
     { attempts: 150, what: 'device state messages on the clinician page' });

@@ -12,7 +12,8 @@ import { mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, waitFor, sleep, cpuTicks, processTicks, processTree, machineTicks,
   repoDir } from './lib/stack.mjs';
-import { launchBrowser } from './lib/browser.mjs';
+import { signIn, createConsultation, launchClinicianAndPatient }
+  from './lib/clinician-app.mjs';
 import { JanusProbe } from './lib/janus-probe.mjs';
 import { patientRedeem, patientStatus, patientPublish, patientSubscribe, patientReport,
   patientSetState, patientReconnect } from './lib/patient-page.mjs';
@@ -22,8 +23,7 @@ process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // the stack's self-signed demo
 const CLINICIAN = { username: 'dr-ada', password: 'a long clinic passphrase' };
 const DISPLAY_NAME = 'Testpatient Zelda';
 let stack;
-let clinicianBrowser;
-let patientBrowser;
+let chromiums;  // the clinician's and the patient's Chromium
 let app;      // clinician page
 let patient;  // patient page
 let consultation;
@@ -32,28 +32,18 @@ let patientCreds;
 
 before(async () => {
   stack = await startStack({ tls: true, clinicians: [CLINICIAN] });
-  clinicianBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  patientBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  app = await clinicianBrowser.context.newPage();
-  patient = await patientBrowser.context.newPage();
+  chromiums = await launchClinicianAndPatient();
+  ({ app, patient } = chromiums);
 });
 
 after(async () => {
-  await clinicianBrowser?.close();
-  await patientBrowser?.close();
+  await chromiums?.close();
   await stack?.stop();
 });
 
 test('the clinician signs in with the keyboard and creates a consultation', async () => {
-  await app.goto(`${stack.origin}/app`);
-  await app.waitForSelector('#sign-in:not([hidden])');
-  await app.focus('#username');
-  await app.keyboard.type(CLINICIAN.username);
-  await app.keyboard.press('Tab');
-  await app.keyboard.type(CLINICIAN.password);
-  await app.keyboard.press('Enter');
-  await app.waitForSelector('#dashboard:not([hidden])');
-  const cookies = await clinicianBrowser.context.cookies(stack.origin);
+  await signIn(app, stack.origin, CLINICIAN, { keyboard: true });
+  const cookies = await chromiums.clinicianBrowser.context.cookies(stack.origin);
   const session = cookies.find((c) => c.name === '__Host-veil_session');
   assert.ok(session, 'session cookie set');
   assert.equal(session.httpOnly, true);
@@ -61,13 +51,9 @@ test('the clinician signs in with the keyboard and creates a consultation', asyn
   assert.equal(session.sameSite, 'Strict');
   assert.equal(session.path, '/');
 
-  await app.focus('#create');
-  await app.keyboard.press('Enter');
-  await app.waitForSelector('#consultation:not([hidden])');
-  const url = await app.inputValue('#invite-url');
-  assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/join#invite=[A-Za-z0-9_-]{43}$/);
-  invite = url.split('#invite=')[1];
-  consultation = await app.evaluate(() => window.veilApp.consultation);
+  const created = await createConsultation(app, { keyboard: true });
+  assert.match(created.inviteUrl, /^https:\/\/127\.0\.0\.1:\d+\/join#invite=[A-Za-z0-9_-]{43}$/);
+  ({ invite, consultation } = created);
   assert.match(consultation, /^[0-9a-f]{32}$/);
 });
 

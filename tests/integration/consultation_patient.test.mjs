@@ -8,50 +8,20 @@
 // patient's `confirm`; leaving is audited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { startStack, waitFor, sleep } from './lib/stack.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { patientBin, stillSource, checkInNetns } from './e2e_patient.mjs';
+import { waitFor, sleep } from './lib/stack.mjs';
+import { startDevice } from './lib/device.mjs';
+import { openConsultation, admitFirstWaiting, startClinicianStack }
+  from './lib/clinician-app.mjs';
+import { stillSource, checkInNetns } from './e2e_patient.mjs';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // node's own fetches to the self-signed stack
 
 const CLINICIAN = { username: 'dr-grace', password: 'another long clinic passphrase' };
+let clinicianStack;  // the stack and the clinician's Chromium
 let stack;
-let browser;
 let app;
 let inviteUrl;
 let device;
-
-function startDevice(args) {
-  const child = spawn(patientBin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const output = { text: '' };
-  child.stdout.on('data', (chunk) => { output.text += chunk.toString(); });
-  child.stderr.on('data', (chunk) => { output.text += chunk.toString(); });
-  const exited = new Promise((done) => child.on('exit', (code, signal) => {
-    output.text += `[veil-patient exited: code ${code} signal ${signal}]\n`;
-    done({ code, signal });
-  }));
-  return {
-    log: () => output.text,
-    send(line) { child.stdin.write(`${line}\n`); },
-    exited,
-    async waitForLog(pattern, what, attempts = 150) {
-      try {
-        await waitFor(() => pattern.test(output.text), { attempts, intervalMs: 200, what });
-      } catch (error) {
-        error.message += `\n--- veil-patient log ---\n${output.text}`;
-        throw error;
-      }
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(15000).then(() => null)]);
-      if (result) return result;
-      child.kill('SIGKILL');
-      return { ...(await exited), killed: true };
-    },
-  };
-}
 
 function deviceArgs(extra) {
   return ['--invite', inviteUrl, '--ice-address', process.env.VEIL_NETNS_ADDR,
@@ -61,27 +31,17 @@ function deviceArgs(extra) {
 
 before(async () => {
   checkInNetns();
-  stack = await startStack({ tls: true, clinicians: [CLINICIAN] });
-  browser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  app = await browser.context.newPage();
+  clinicianStack = await startClinicianStack({ tls: true, clinicians: [CLINICIAN] });
+  ({ stack, app } = clinicianStack);
 });
 
 after(async () => {
   await device?.stop();
-  await browser?.close();
-  await stack?.stop();
+  await clinicianStack?.stop();
 });
 
 test('the clinician signs in and creates a consultation', async () => {
-  await app.goto(`${stack.origin}/app`);
-  await app.waitForSelector('#sign-in:not([hidden])');
-  await app.fill('#username', CLINICIAN.username);
-  await app.fill('#password', CLINICIAN.password);
-  await app.press('#password', 'Enter');
-  await app.waitForSelector('#dashboard:not([hidden])');
-  await app.click('#create');
-  await app.waitForSelector('#consultation:not([hidden])');
-  inviteUrl = await app.inputValue('#invite-url');
+  ({ inviteUrl } = await openConsultation(app, stack.origin, CLINICIAN));
   assert.match(inviteUrl, /^https:\/\/127\.0\.0\.1:\d+\/join#invite=[A-Za-z0-9_-]{43}$/);
 });
 
@@ -170,5 +130,24 @@ test('leaving unpublishes and is audited', async () => {
     'participant.leave']) {
     assert.ok(names.includes(name), `audit has ${name}: ${names.join(',')}`);
   }
+  device = null;
+});
+
+test('a device in a consultation the clinician ends stops sending and exits 0', async () => {
+  const previous = await app.inputValue('#invite-url');
+  await app.click('#new-invite');
+  await waitFor(async () => (await app.inputValue('#invite-url')) !== previous,
+    { what: 'a new invite' });
+  inviteUrl = await app.inputValue('#invite-url');
+  device = startDevice(deviceArgs(['--ca-file', stack.tlsCertFile]));
+  await device.waitForLog(/waiting: the clinician has not admitted you yet/, 'waiting');
+  await admitFirstWaiting(app);
+  await device.waitForLog(/published/, 'published', 300);
+  await app.click('#end');
+  const result = await Promise.race([device.exited, sleep(30000).then(() => null)]);
+  assert.ok(result, `veil-patient still running after the end\n${device.log()}`);
+  assert.equal(result.code, 0, device.log());
+  assert.match(device.log(), /the consultation has ended \(status: HTTP 410 \(consultation_ended\)\); stopped sending, exit status 0/);
+  assert.doesNotMatch(device.log(), /left the consultation/, 'no request after the end');
   device = null;
 });

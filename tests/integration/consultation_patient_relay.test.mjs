@@ -7,81 +7,42 @@
 // handle_info) sees every media handle's peer at a relay candidate.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, waitFor } from './lib/stack.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { patientBin, stillSource, checkInNetns } from './e2e_patient.mjs';
+import { waitFor } from './lib/stack.mjs';
+import { startDevice } from './lib/device.mjs';
+import { openConsultation, admitFirstWaiting, startClinicianStack }
+  from './lib/clinician-app.mjs';
+import { stillSource, checkInNetns } from './e2e_patient.mjs';
 import { janusHandles } from './lib/claims-consultation.mjs';
-import { spawn } from 'node:child_process';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // node's own fetches to the self-signed stack
 
 const CLINICIAN = { username: 'dr-turn', password: 'relay only device passphrase' };
+let clinicianStack;  // the stack and the clinician's Chromium
 let stack;
-let browser;
 let app;
 let device;
 
-function startDevice(args) {
-  const child = spawn(patientBin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const output = { text: '' };
-  child.stdout.on('data', (chunk) => { output.text += chunk.toString(); });
-  child.stderr.on('data', (chunk) => { output.text += chunk.toString(); });
-  const exited = new Promise((done) => child.on('exit', (code, signal) => {
-    output.text += `[veil-patient exited: code ${code} signal ${signal}]\n`;
-    done({ code, signal });
-  }));
-  return {
-    log: () => output.text,
-    exited,
-    async waitForLog(pattern, what, attempts = 150) {
-      try {
-        await waitFor(() => pattern.test(output.text), { attempts, intervalMs: 200, what });
-      } catch (error) {
-        error.message += `\n--- veil-patient log ---\n${output.text}`;
-        throw error;
-      }
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const result = await Promise.race([exited, new Promise((done) => setTimeout(done, 15000))]);
-      if (result) return result;
-      child.kill('SIGKILL');
-      return { ...(await exited), killed: true };
-    },
-  };
-}
-
 before(async () => {
   checkInNetns();
-  stack = await startStack({ tls: true, turn: true, clinicians: [CLINICIAN] });
-  browser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  app = await browser.context.newPage();
+  clinicianStack = await startClinicianStack({ tls: true, turn: true, clinicians: [CLINICIAN] });
+  ({ stack, app } = clinicianStack);
 });
 
 after(async () => {
   await device?.stop();
-  await browser?.close();
-  await stack?.stop();
+  await clinicianStack?.stop();
 });
 
 test('relay-only veil-patient and a relay-only clinician exchange audio and video through coturn',
   async () => {
-    await app.goto(`${stack.origin}/app?relay=1`);
-    await app.waitForSelector('#sign-in:not([hidden])');
-    await app.fill('#username', CLINICIAN.username);
-    await app.fill('#password', CLINICIAN.password);
-    await app.press('#password', 'Enter');
-    await app.waitForSelector('#dashboard:not([hidden])');
-    await app.click('#create');
-    await app.waitForSelector('#consultation:not([hidden])');
-    const inviteUrl = await app.inputValue('#invite-url');
+    const { inviteUrl } = await openConsultation(app, stack.origin, CLINICIAN,
+      { query: '?relay=1' });
 
     device = startDevice(['--invite', inviteUrl, '--ca-file', stack.tlsCertFile,
       '--ice-address', process.env.VEIL_NETNS_ADDR, '--ice-policy', 'relay', '--display', 'none',
       '--source', `file:${stillSource}`, '--fps', '15', '--audio-out', 'discard']);
     await device.waitForLog(/ICE: relay only, through 1 TURN server/, 'relay-only ICE set up');
-    await app.waitForSelector('#waiting li', { timeout: 15000 });
-    await app.click('#waiting li button');
+    await admitFirstWaiting(app);
     await device.waitForLog(/published/, 'published through TURN', 300);
 
     // veil-patient → clinician, through the relay on both ends.

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { startStack, waitFor, sleep, cpuTicks } from './lib/stack.mjs';
-import { launchBrowser } from './lib/browser.mjs';
+import { openConsultation, launchClinicianAndPatient } from './lib/clinician-app.mjs';
 import { patientRedeem, patientStatus, patientPublish, patientSubscribe,
   patientReport } from './lib/patient-page.mjs';
 
@@ -16,36 +16,24 @@ process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // the stack's self-signed demo
 
 const CLINICIAN = { username: 'dr-relay', password: 'relay only passphrase' };
 let stack;
-let clinicianBrowser;
-let patientBrowser;
+let browsers;
 
 before(async () => {
   stack = await startStack({ tls: true, turn: true, clinicians: [CLINICIAN] });
-  clinicianBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  patientBrowser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
+  browsers = await launchClinicianAndPatient();
 });
 
 after(async () => {
-  await clinicianBrowser?.close();
-  await patientBrowser?.close();
+  await browsers?.close();
   await stack?.stop();
 });
 
 let issuedTurn;  // TURN credentials veil-server issued to the patient in the first test
 
 test('a relay-only consultation through coturn carries audio and video both ways', async () => {
-  const app = await clinicianBrowser.context.newPage();
-  await app.goto(`${stack.origin}/app?relay=1`);
-  await app.waitForSelector('#sign-in:not([hidden])');
-  await app.fill('#username', CLINICIAN.username);
-  await app.fill('#password', CLINICIAN.password);
-  await app.press('#password', 'Enter');
-  await app.waitForSelector('#dashboard:not([hidden])');
-  await app.click('#create');
-  await app.waitForSelector('#consultation:not([hidden])');
-  const invite = (await app.inputValue('#invite-url')).split('#invite=')[1];
+  const { app, patient } = browsers;
+  const { invite } = await openConsultation(app, stack.origin, CLINICIAN, { query: '?relay=1' });
 
-  const patient = await patientBrowser.context.newPage();
   await patient.goto(`${stack.origin}/join`);
   const redeemed = await patientRedeem(patient, { invite, relay: true });
   assert.equal(redeemed.status, 200);

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { repoDir, sleep, waitFor } from './lib/stack.mjs';
+import { patientBin, startDevice } from './lib/device.mjs';
 
+export { patientBin };
 const buildDir = process.env.VEIL_BUILD_DIR || join(repoDir, 'build');
-export const patientBin = process.env.VEIL_PATIENT_BIN || join(buildDir, 'client/veil-patient');
 export const blurBin = process.env.VEIL_BLUR_BIN || join(buildDir, 'cli/veil-blur');
 // A still with a person close to the camera and a detailed background (Debian's python3-imageio
 // sample, 640x360 copy in tests/data): every received frame should match one offline redaction.
@@ -23,40 +24,11 @@ export function checkInNetns() {
   execFileSync(join(repoDir, 'tests/integration/lib/netns-guard'), { stdio: 'inherit' });
 }
 
+// veil-patient with a demo token (no invite): see lib/device.mjs for the handle.
 export function startPatient({ serverUrl, consultation, token, source, args = [] }) {
-  const child = spawn(patientBin, ['--server', serverUrl, '--consultation', consultation,
-    '--token', token, '--ice-address', process.env.VEIL_NETNS_ADDR, '--source', source, ...args],
-  { stdio: ['pipe', 'pipe', 'pipe'] });
-  const output = { text: '' };
-  child.stdout.on('data', (chunk) => { output.text += chunk.toString(); });
-  child.stderr.on('data', (chunk) => { output.text += chunk.toString(); });
-  child.on('error', (error) => { output.text += `[veil-patient could not start: ${error.message}]\n`; });
-  const exited = new Promise((done) => child.on('exit', (code, signal) => {
-    output.text += `[veil-patient exited: code ${code} signal ${signal}]\n`;
-    done({ code, signal });
-  }));
-  return {
-    child,
-    log: () => output.text,
-    pid: child.pid,
-    send(line) { child.stdin.write(`${line}\n`); },
-    async waitForLog(pattern, what) {
-      try {
-        return await waitFor(() => pattern.test(output.text), { attempts: 150, intervalMs: 200,
-          what });
-      } catch (error) {
-        error.message += `\n--- veil-patient log ---\n${output.text}`;
-        throw error;
-      }
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(10000).then(() => null)]);
-      if (result) return result;
-      child.kill('SIGKILL');
-      return { ...(await exited), killed: true };
-    },
-  };
+  return startDevice(['--server', serverUrl, '--consultation', consultation, '--token', token,
+    '--ice-address', process.env.VEIL_NETNS_ADDR, '--source', source, ...args],
+  { stopMs: 10000 });
 }
 
 // veil-blur's redaction of the same still: what the engine produces offline.
@@ -110,17 +82,6 @@ const pageProbes = () => {
       const luma = [];
       for (let i = 0; i < rgba.length; i += 4) luma.push((rgba[i] + rgba[i + 1] + rgba[i + 2]) / 3);
       return luma;
-    },
-    grab() {
-      const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
-      const context = canvas.getContext('2d', { willReadFrequently: true });
-      context.drawImage(video, 0, 0);
-      const rgba = context.getImageData(0, 0, canvas.width, canvas.height).data;
-      let binary = '';
-      for (let i = 0; i < rgba.length; i += 0x8000) {
-        binary += String.fromCharCode.apply(null, rgba.subarray(i, i + 0x8000));
-      }
-      return { width: canvas.width, height: canvas.height, base64: btoa(binary) };
     },
     // Counts presented frames until the picture differs from `reference` by more than
     // `threshold` (mean absolute luma difference of the thumbnail), at most `limit` frames.
@@ -218,9 +179,20 @@ export async function openViewer(browser, url) {
   return page;
 }
 
-// Saves the frame the viewer shows now as raw RGBA and returns where.
-export async function grabFrame(page, workDir, name) {
-  const frame = await page.evaluate(() => window.e2e.grab());
+// Saves the frame the page's <video id=`videoId`> shows now as raw RGBA and returns where.
+export async function grabFrame(page, workDir, name, videoId = 'video') {
+  const frame = await page.evaluate((id) => {
+    const video = document.getElementById(id);
+    const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    context.drawImage(video, 0, 0);
+    const rgba = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let binary = '';
+    for (let i = 0; i < rgba.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, rgba.subarray(i, i + 0x8000));
+    }
+    return { width: canvas.width, height: canvas.height, base64: btoa(binary) };
+  }, videoId);
   const path = join(workDir, `${name}.rgba`);
   writeFileSync(path, Buffer.from(frame.base64, 'base64'));
   return { path, width: frame.width, height: frame.height };

@@ -7,12 +7,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startStack, waitFor, sleep } from './lib/stack.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { patientBin, stillSource, checkInNetns } from './e2e_patient.mjs';
+import { waitFor, sleep } from './lib/stack.mjs';
+import { startDevice } from './lib/device.mjs';
+import { openConsultation, admitFirstWaiting, startClinicianStack }
+  from './lib/clinician-app.mjs';
+import { stillSource, checkInNetns, grabFrame } from './e2e_patient.mjs';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // node's own fetches to the self-signed stack
 
@@ -21,8 +23,8 @@ const PREVIEW_TITLE = 'Veil - what the clinician sees of you';
 const CLINICIAN_TITLE = 'Veil - clinician';
 let xvfb;
 let display;
+let clinicianStack;  // the stack and the clinician's Chromium
 let stack;
-let browser;
 let app;
 let device;
 let work;
@@ -92,49 +94,28 @@ before(async () => {
   checkInNetns();
   work = mkdtempSync(join(tmpdir(), 'veil-display-'));
   ({ child: xvfb, display } = await startXvfb());
-  stack = await startStack({ tls: true, clinicians: [CLINICIAN] });
-  browser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  app = await browser.context.newPage();
+  clinicianStack = await startClinicianStack({ tls: true, clinicians: [CLINICIAN] });
+  ({ stack, app } = clinicianStack);
 });
 
 after(async () => {
-  if (device && device.exitCode === null) {
-    device.kill('SIGTERM');
-    await Promise.race([new Promise((done) => device.on('exit', done)), sleep(15000)]);
-  }
-  await browser?.close();
-  await stack?.stop();
+  await device?.stop();
+  await clinicianStack?.stop();
   xvfb?.kill('SIGTERM');
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
 test('veil-patient shows the clinician and exactly what it sends in two titled windows',
   async () => {
-    await app.goto(`${stack.origin}/app`);
-    await app.waitForSelector('#sign-in:not([hidden])');
-    await app.fill('#username', CLINICIAN.username);
-    await app.fill('#password', CLINICIAN.password);
-    await app.press('#password', 'Enter');
-    await app.waitForSelector('#dashboard:not([hidden])');
-    await app.click('#create');
-    await app.waitForSelector('#consultation:not([hidden])');
-    const inviteUrl = await app.inputValue('#invite-url');
+    const { inviteUrl } = await openConsultation(app, stack.origin, CLINICIAN);
 
-    let log = '';
-    device = spawn(patientBin, ['--invite', inviteUrl, '--ca-file', stack.tlsCertFile,
+    device = startDevice(['--invite', inviteUrl, '--ca-file', stack.tlsCertFile,
       '--ice-address', process.env.VEIL_NETNS_ADDR, '--source', `file:${stillSource}`,
       '--fps', '15', '--width', '640', '--height', '360', '--audio-out', 'discard'],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, DISPLAY: display } });
-    device.stdout.on('data', (chunk) => { log += chunk.toString(); });
-    device.stderr.on('data', (chunk) => { log += chunk.toString(); });
-    const waitLog = (pattern, what) => waitFor(() => pattern.test(log),
-      { attempts: 200, intervalMs: 200, what }).catch((error) => {
-      error.message += `\n--- veil-patient log ---\n${log}`;
-      throw error;
-    });
+    { env: { ...process.env, DISPLAY: display } });
+    const waitLog = (pattern, what) => device.waitForLog(pattern, what, 200);
 
-    await app.waitForSelector('#waiting li', { timeout: 15000 });
-    await app.click('#waiting li button');
+    await admitFirstWaiting(app);
     await waitLog(/preview window open/, 'preview window');
     await waitLog(/published/, 'published');
     // Without a window manager both windows open at +0+0 and the later one covers the earlier:
@@ -146,20 +127,7 @@ test('veil-patient shows the clinician and exactly what it sends in two titled w
     // every sent frame is the same picture up to codec loss).
     await waitFor(() => app.evaluate(() => document.getElementById('patient-video').videoWidth > 0),
       { attempts: 100, intervalMs: 200, what: 'patient video on the clinician page' });
-    const frame = await app.evaluate(() => {
-      const video = document.getElementById('patient-video');
-      const canvas = new OffscreenCanvas(video.videoWidth, video.videoHeight);
-      const context = canvas.getContext('2d', { willReadFrequently: true });
-      context.drawImage(video, 0, 0);
-      const rgba = context.getImageData(0, 0, canvas.width, canvas.height).data;
-      let binary = '';
-      for (let i = 0; i < rgba.length; i += 0x8000) {
-        binary += String.fromCharCode.apply(null, rgba.subarray(i, i + 0x8000));
-      }
-      return { width: canvas.width, height: canvas.height, base64: btoa(binary) };
-    });
-    const received = { path: join(work, 'received.rgba'), width: frame.width, height: frame.height };
-    writeFileSync(received.path, Buffer.from(frame.base64, 'base64'));
+    const received = await grabFrame(app, work, 'received', 'patient-video');
     const preview = windowPixels(previewId, stillSource, received);
 
     await app.click('#start-camera');
@@ -184,10 +152,9 @@ test('veil-patient shows the clinician and exactly what it sends in two titled w
     assert.ok(preview.madReceived * 4 < preview.mad,
       `preview matches the clinician's received frame (mad ${preview.madReceived} vs raw ${preview.mad})`);
 
-    device.kill('SIGTERM');
-    const code = await Promise.race([new Promise((done) => device.on('exit', done)), sleep(15000)]);
-    assert.equal(code, 0, log);
-    assert.match(log, /left the consultation/);
+    const { code } = await device.stop();
+    assert.equal(code, 0, device.log());
+    assert.match(device.log(), /left the consultation/);
     // The windows close with the device.
     assert.equal(windowId(PREVIEW_TITLE), null);
     assert.equal(windowId(CLINICIAN_TITLE), null);

@@ -8,13 +8,14 @@
 // on, and that replaying a rotated refresh token revokes the participant (reuse detection).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, waitFor, sleep } from './lib/stack.mjs';
-import { launchBrowser } from './lib/browser.mjs';
-import { patientBin, stillSource, checkInNetns } from './e2e_patient.mjs';
+import { waitFor, sleep } from './lib/stack.mjs';
+import { startDevice } from './lib/device.mjs';
+import { openConsultation, admitFirstWaiting, startClinicianStack }
+  from './lib/clinician-app.mjs';
+import { stillSource, checkInNetns } from './e2e_patient.mjs';
 
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';  // node's own fetches to the self-signed stack
 
@@ -23,8 +24,8 @@ const TTL_SECONDS = 20;
 const RETRY_GRACE_SECONDS = 5;
 const PROXY_PORT = 18444;
 const CLINICIAN = { username: 'dr-refresh', password: 'a refreshing clinic passphrase' };
+let clinicianStack;  // the stack and the clinician's Chromium
 let stack;
-let browser;
 let app;
 let proxy;
 let device;
@@ -68,38 +69,6 @@ async function startRecordingProxy() {
   };
 }
 
-function startDevice(args) {
-  const child = spawn(patientBin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const output = { text: '' };
-  const keep = (chunk) => { output.text += chunk.toString(); };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise((done) => child.on('exit', (code, signal) => {
-    output.text += `[veil-patient exited: code ${code} signal ${signal}]\n`;
-    done({ code, signal });
-  }));
-  return {
-    log: () => output.text,
-    running: () => child.exitCode === null && child.signalCode === null,
-    exited,
-    async waitForLog(pattern, what, attempts = 150) {
-      try {
-        await waitFor(() => pattern.test(output.text), { attempts, intervalMs: 200, what });
-      } catch (error) {
-        error.message += `\n--- veil-patient log ---\n${output.text}`;
-        throw error;
-      }
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(15000).then(() => null)]);
-      if (result) return result;
-      child.kill('SIGKILL');
-      return exited;
-    },
-  };
-}
-
 const refreshCount = () => (device.log().match(/session refreshed/g) || []).length;
 const claims = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
 
@@ -115,32 +84,23 @@ async function clinicianFrames() {
 
 before(async () => {
   checkInNetns();
-  stack = await startStack({ tls: true, clinicians: [CLINICIAN],
+  clinicianStack = await startClinicianStack({ tls: true, clinicians: [CLINICIAN],
     extraServerArgs: ['--token-ttl-seconds', String(TTL_SECONDS),
       '--refresh-retry-grace-seconds', String(RETRY_GRACE_SECONDS)] });
+  ({ stack, app } = clinicianStack);
   proxy = await startRecordingProxy();
-  browser = await launchBrowser({ fakeMedia: true, ignoreHTTPSErrors: true });
-  app = await browser.context.newPage();
 });
 
 after(async () => {
   await device?.stop();
-  await browser?.close();
   await proxy?.close();
-  await stack?.stop();
+  await clinicianStack?.stop();
 });
 
 test('veil-patient joins from the invite and the clinician admits it', async () => {
-  await app.goto(`${stack.origin}/app`);
-  await app.waitForSelector('#sign-in:not([hidden])');
-  await app.fill('#username', CLINICIAN.username);
-  await app.fill('#password', CLINICIAN.password);
-  await app.press('#password', 'Enter');
-  await app.waitForSelector('#dashboard:not([hidden])');
-  await app.click('#create');
-  await app.waitForSelector('#consultation:not([hidden])');
-  consultation = await app.evaluate(() => window.veilApp.consultation);
-  const invite = (await app.inputValue('#invite-url'))
+  const created = await openConsultation(app, stack.origin, CLINICIAN);
+  consultation = created.consultation;
+  const invite = created.inviteUrl
     .replace(/^https:\/\/127\.0\.0\.1:\d+/, `https://127.0.0.1:${PROXY_PORT}`);
   device = startDevice(['--invite', invite, '--ca-file', stack.tlsCertFile,
     '--ice-address', process.env.VEIL_NETNS_ADDR, '--source', `file:${stillSource}`,
@@ -148,8 +108,7 @@ test('veil-patient joins from the invite and the clinician admits it', async () 
   await device.waitForLog(/waiting: the clinician has not admitted you yet/, 'waiting');
   assert.equal(proxy.issued.length, 1, 'the redemption went through the proxy');
   assert.equal(proxy.issued[0].expires_in, TTL_SECONDS);
-  await app.waitForSelector('#waiting li', { timeout: 15000 });
-  await app.click('#waiting li button');  // "Admit" comes first
+  await admitFirstWaiting(app);
   await device.waitForLog(/published/, 'published', 300);
   await waitFor(async () => (await clinicianFrames()) > 10,
     { attempts: 150, what: 'veil-patient video decoded on the clinician page' });
@@ -214,9 +173,18 @@ test('replaying a rotated refresh token revokes the participant', async () => {
   assert.equal(current.json.error, 'token_revoked');
   assert.ok(stack.auditEvents().some((e) => e.event === 'session.refresh_reuse'
     && e.actor === claims(first.token).sub));
-  // The device learns it on its next status poll and stops.
+  // The device learns it on its next status poll (or refresh), stops sending and exits with the
+  // status for "refused by the server" (client/README.md), without a token in its log.
   const result = await Promise.race([device.exited, sleep(30000).then(() => null)]);
   assert.ok(result, `veil-patient still running after its revocation\n${device.log()}`);
-  console.log(device.log().split('\n').filter((l) => /refresh|over for this device|exited/.test(l))
-    .join('\n'));
+  console.log(device.log().split('\n')
+    .filter((l) => /refresh|no longer accepts|stopped sending|exited/.test(l)).join('\n'));
+  assert.equal(result.code, 3, device.log());
+  assert.match(device.log(), /(no longer accepts this device|refused to renew).*token_revoked|refresh_reused|invalid_refresh_token/);
+  assert.match(device.log(), /stopped sending, exit status 3/);
+  assert.doesNotMatch(device.log(), /left the consultation/, 'no request with a revoked token');
+  for (const issued of proxy.issued) {
+    assert.ok(!device.log().includes(issued.token), 'no session token in the log');
+    assert.ok(!device.log().includes(issued.refresh_token), 'no refresh token in the log');
+  }
 });
