@@ -77,6 +77,14 @@ TEST(Options, DisplayAndIcePolicy) {
   EXPECT_NE(usage().find("--ice-policy all|relay"), std::string::npos);
 }
 
+TEST(Options, UsageListsTheExitStatuses) {
+  // Supervisors and scripts tell a revoked device (3) from an expired session (4) by these.
+  for (const char* status : {"0 quit", "1 error", "2 bad command line", "3 the server refused",
+                             "4 the session expired"}) {
+    EXPECT_NE(usage().find(status), std::string::npos) << status;
+  }
+}
+
 TEST(ServerUrl, Parses) {
   const auto plain = parseServerUrl("http://10.0.0.1:8080");
   ASSERT_TRUE(plain);
