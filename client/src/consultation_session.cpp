@@ -119,11 +119,38 @@ RefreshOutcome requestRefresh(const RefreshInput& input) {
   if (outcome.verdict == ServerVerdict::kTransient) return outcome;
   // Final either way; ask whether the consultation ended or this device was refused.
   outcome.verdict = ServerVerdict::kRefused;
-  const auto status = client.Get(input.server.url.base_path + "/api/v1/consultations/" +
-                                     pathSegment(input.consultation) + "/status",
-                                 {{"Authorization", "Bearer " + input.session_token}});
-  if (verdictOf(status) == ServerVerdict::kEnded) outcome.verdict = ServerVerdict::kEnded;
-  outcome.error += "; status: " + (status && status->status == 200 ? "HTTP 200" : describe(status));
+  const StatusOutcome status =
+      requestStatus({input.server, input.consultation, input.session_token});
+  if (status.verdict == ServerVerdict::kEnded) outcome.verdict = ServerVerdict::kEnded;
+  outcome.error +=
+      "; " + (status.verdict == ServerVerdict::kOk ? "status: HTTP 200" : status.error);
+  return outcome;
+}
+
+StatusOutcome requestStatus(const StatusInput& input) {
+  httplib::Client client = makeHttpClient(input.server);
+  const auto response = client.Get(input.server.url.base_path + "/api/v1/consultations/" +
+                                       pathSegment(input.consultation) + "/status",
+                                   {{"Authorization", "Bearer " + input.session_token}});
+  StatusOutcome outcome;
+  outcome.verdict = verdictOf(response);
+  if (!response || response->status != 200) {
+    if (outcome.verdict == ServerVerdict::kOk) outcome.verdict = ServerVerdict::kTransient;
+    outcome.error = "status: " + describe(response);
+    return outcome;
+  }
+  const auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (!json.is_object() || !json.contains("state") || !json["state"].is_string()) {
+    outcome.verdict = ServerVerdict::kTransient;
+    outcome.error = "status: malformed reply";
+    return outcome;
+  }
+  SessionStatus status;
+  status.state = json["state"].get<std::string>();
+  status.clinician_publishing = json.contains("clinician_publishing") &&
+                                json["clinician_publishing"].is_boolean() &&
+                                json["clinician_publishing"].get<bool>();
+  outcome.status = status;
   return outcome;
 }
 
@@ -146,6 +173,10 @@ void ConsultationSession::adopt(const Credentials& credentials) {
   turn_ = credentials.turn;
 }
 
+StatusInput ConsultationSession::statusInput() const {
+  return {server_, consultation_, token_};
+}
+
 RefreshInput ConsultationSession::refreshInput() const {
   return {server_, consultation_, refresh_token_, token_};
 }
@@ -161,29 +192,6 @@ bool ConsultationSession::redeem(const std::string& invite_code, const std::stri
     return false;
   }
   return adoptCredentials(response->body);
-}
-
-std::optional<SessionStatus> ConsultationSession::status() {
-  httplib::Client client = makeHttpClient(server_);
-  const auto response = client.Get(consultationPath("/status"), bearer());
-  verdict_ = verdictOf(response);
-  if (!response || response->status != 200) {
-    if (verdict_ == ServerVerdict::kOk) verdict_ = ServerVerdict::kTransient;
-    error_ = "status: " + describe(response);
-    return std::nullopt;
-  }
-  const auto json = nlohmann::json::parse(response->body, nullptr, false);
-  if (!json.is_object() || !json.contains("state") || !json["state"].is_string()) {
-    verdict_ = ServerVerdict::kTransient;
-    error_ = "status: malformed reply";
-    return std::nullopt;
-  }
-  SessionStatus status;
-  status.state = json["state"].get<std::string>();
-  status.clinician_publishing = json.contains("clinician_publishing") &&
-                                json["clinician_publishing"].is_boolean() &&
-                                json["clinician_publishing"].get<bool>();
-  return status;
 }
 
 void ConsultationSession::leave() {

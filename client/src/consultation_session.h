@@ -34,6 +34,22 @@ struct Credentials {
 };
 std::optional<Credentials> parseCredentials(const std::string& body);
 
+// Everything one status poll needs, copied, so it can run on another thread.
+struct StatusInput {
+  ServerEndpoint server;
+  std::string consultation;
+  std::string session_token;
+};
+
+struct StatusOutcome {
+  ServerVerdict verdict = ServerVerdict::kTransient;
+  std::optional<SessionStatus> status;  // with kOk
+  std::string error;                    // HTTP status and error codes only
+};
+
+// One waiting-room/status poll (blocking, at most the HTTP timeouts; any thread).
+StatusOutcome requestStatus(const StatusInput& input);
+
 // Everything one refresh needs, copied, so it can run on another thread.
 struct RefreshInput {
   ServerEndpoint server;
@@ -67,8 +83,7 @@ class ConsultationSession {
   explicit ConsultationSession(ServerEndpoint server) : server_(std::move(server)) {}
 
   bool redeem(const std::string& invite_code, const std::string& display_name);
-  // Empty on failure: error() says why and lastVerdict() what it means.
-  std::optional<SessionStatus> status();
+  StatusInput statusInput() const;
   RefreshInput refreshInput() const;
   void adopt(const Credentials& credentials);
   void leave();
@@ -85,7 +100,6 @@ class ConsultationSession {
   const std::optional<TurnCredentials>& turn() const { return turn_; }
   int expiresInSeconds() const { return expires_in_; }
   const std::string& error() const { return error_; }
-  ServerVerdict lastVerdict() const { return verdict_; }
   const ServerEndpoint& server() const { return server_; }
 
  private:
@@ -101,7 +115,6 @@ class ConsultationSession {
   std::optional<TurnCredentials> turn_;
   int expires_in_ = 0;
   std::string error_;
-  ServerVerdict verdict_ = ServerVerdict::kOk;
 };
 
 }  // namespace veil::client

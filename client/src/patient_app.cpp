@@ -252,31 +252,35 @@ bool PatientApp::startMedia() {
 
 gboolean PatientApp::onStatusTick(gpointer self_ptr) {
   auto* self = static_cast<PatientApp*>(self_ptr);
-  const auto status = self->session_->status();
-  if (status) {
-    self->onStatus(*status);
-    return G_SOURCE_CONTINUE;
-  }
-  const std::string& why = self->session_->error();
-  switch (self->session_->lastVerdict()) {
-    case ServerVerdict::kOk:
-    case ServerVerdict::kTransient:
-      logLine(why);  // may be a network blip: the next poll tries again
-      return G_SOURCE_CONTINUE;
-    case ServerVerdict::kEnded:
-      self->status_timer_ = 0;
-      self->endByServer(kExitNormal, "the consultation has ended (" + why + ")");
-      return G_SOURCE_REMOVE;
-    case ServerVerdict::kExpired:
-      self->status_timer_ = 0;
-      self->endByServer(kExitSessionExpired, "the session expired (" + why + ")");
-      return G_SOURCE_REMOVE;
-    case ServerVerdict::kRefused:
-      self->status_timer_ = 0;
-      self->endByServer(kExitRevoked, "the server no longer accepts this device (" + why + ")");
-      return G_SOURCE_REMOVE;
-  }
+  if (self->status_in_flight_) return G_SOURCE_CONTINUE;  // a slow server: one poll at a time
+  self->status_in_flight_ = true;
+  self->status_call_.start([input = self->session_->statusInput()] { return requestStatus(input); },
+                           [self](StatusOutcome outcome) {
+                             self->status_in_flight_ = false;
+                             self->onStatusDone(std::move(outcome));
+                           });
   return G_SOURCE_CONTINUE;
+}
+
+void PatientApp::onStatusDone(StatusOutcome outcome) {
+  if (ended_by_server_) return;
+  switch (outcome.verdict) {
+    case ServerVerdict::kOk:
+      onStatus(*outcome.status);
+      return;
+    case ServerVerdict::kTransient:
+      logLine(outcome.error);  // may be a network blip: the next poll tries again
+      return;
+    case ServerVerdict::kEnded:
+      endByServer(kExitNormal, "the consultation has ended (" + outcome.error + ")");
+      return;
+    case ServerVerdict::kExpired:
+      endByServer(kExitSessionExpired, "the session expired (" + outcome.error + ")");
+      return;
+    case ServerVerdict::kRefused:
+      endByServer(kExitRevoked, "the server no longer accepts this device (" + outcome.error + ")");
+      return;
+  }
 }
 
 void PatientApp::onStatus(const SessionStatus& status) {

@@ -46,6 +46,7 @@ class PatientApp {
   void endByServer(int exit_status, const std::string& why);
   void stopSending();
   static gboolean onStatusTick(gpointer self);
+  void onStatusDone(StatusOutcome outcome);
   static gboolean onRefreshTick(gpointer self);
   static gboolean onKeepAliveTick(gpointer self);
   void onVideoSample(GstSample* sample);
@@ -99,6 +100,9 @@ class PatientApp {
   static constexpr guint kKeepAliveSeconds = 15;  // the server drops a subscription after 60 s
   // Refresh off the main loop (refresh_policy.h: when, how often after a transient failure).
   BackgroundCall<RefreshOutcome> refresh_call_;
+  // The status poll, off the main loop too; a tick while one is in flight is skipped.
+  BackgroundCall<StatusOutcome> status_call_;
+  bool status_in_flight_ = false;
   gint64 session_expires_us_ = 0;  // monotonic clock: when the current session token expires
   int refresh_failures_ = 0;
   // Set once the server has ended or refused the session (or it expired): no more requests.

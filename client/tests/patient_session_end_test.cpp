@@ -88,6 +88,37 @@ TEST_F(PatientSessionEnd, AFailingServerIsRetriedUntilTheSessionExpires) {
   EXPECT_LE(server_.refresh_calls, 3);
 }
 
+TEST_F(PatientSessionEnd, AStatusPollThatSaysEndedIsANormalEnd) {
+  server_.onRedeem([] {
+    return Reply{200, VeilServerStandIn::credentialsBody("session-token-1", "refresh-secret-1", 600,
+                                                         "waiting")};
+  });
+  server_.onStatus([this] {
+    if (server_.status_calls < 2) return kWaiting;
+    return Reply{410,
+                 VeilServerStandIn::errorBody("consultation_ended", "the consultation has ended")};
+  });
+  EXPECT_EQ(runDevice(), kExitNormal);
+  EXPECT_EQ(server_.refresh_calls, 0);
+  EXPECT_EQ(server_.leave_calls, 0);
+}
+
+TEST_F(PatientSessionEnd, ASlowStatusPollDoesNotStopTheMainLoop) {
+  // Session of 6 s: refresh after 3 s, while the first status poll (after 2 s) takes 5 s.
+  server_.onRedeem([] {
+    return Reply{200, VeilServerStandIn::credentialsBody("session-token-1", "refresh-secret-1", 6,
+                                                         "waiting")};
+  });
+  server_.onStatus([] { return Reply{kWaiting.status, kWaiting.body, 5000}; });
+  server_.onRefresh([] {
+    return Reply{401, VeilServerStandIn::errorBody("refresh_reused",
+                                                   "this refresh token was already used; the "
+                                                   "session has been revoked")};
+  });
+  EXPECT_EQ(runDevice(), kExitRevoked);
+  EXPECT_EQ(server_.refresh_calls_during_status, 1);
+}
+
 TEST_F(PatientSessionEnd, ASlowRefreshDoesNotStopTheMainLoop) {
   // The refresh takes 5 s and then fails for good; meanwhile the 2 s status polls go on.
   server_.onRefresh([] {

@@ -35,6 +35,7 @@ VeilServerStandIn::VeilServerStandIn() {
                    last_refresh_body_ = req.body;
                  }
                  refresh_calls++;
+                 if (status_in_progress_ > 0) refresh_calls_during_status++;
                  refreshing_ = true;
                  serve(refresh_, res);
                  refreshing_ = false;
@@ -47,7 +48,9 @@ VeilServerStandIn::VeilServerStandIn() {
                 }
                 status_calls++;
                 if (refreshing_) status_calls_during_refresh++;
+                status_in_progress_++;
                 serve(status_, res);
+                status_in_progress_--;
               });
   server_.Post(consultation + "/leave", [this](const httplib::Request&, httplib::Response& res) {
     leave_calls++;

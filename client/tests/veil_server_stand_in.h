@@ -45,6 +45,7 @@ class VeilServerStandIn {
   std::atomic<int> refresh_calls{0};
   std::atomic<int> status_calls{0};
   std::atomic<int> status_calls_during_refresh{0};
+  std::atomic<int> refresh_calls_during_status{0};
   std::atomic<int> leave_calls{0};
   std::string lastRefreshBody() const;
   std::string lastStatusAuthorization() const;
@@ -61,6 +62,7 @@ class VeilServerStandIn {
   std::string last_refresh_body_;
   std::string last_status_authorization_;
   std::atomic<bool> refreshing_{false};
+  std::atomic<int> status_in_progress_{0};
   httplib::Server server_;
   int port_ = 0;
   std::jthread thread_;
