@@ -10,9 +10,10 @@
 // regular file, nothing was renamed, linked, removed or created as a directory; the fresh
 // directories hold only the invite file afterwards; while it runs after the redeem, the invite
 // code and anything shaped like a token (JWT) appear neither in its /proc/<pid>/cmdline nor in
-// /proc/<pid>/environ; its stdout/stderr carry neither. Controls: the same trace analysis flags a
-// shell that writes one file, and the cmdline check flags veil-patient given the invite as a URL
-// argument (--invite URL, the documented alternative: argv is world-readable in /proc).
+// /proc/<pid>/environ; its stdout/stderr carry neither. Given the invite as a URL argument
+// (--invite URL: argv is world-readable in /proc), veil-patient overwrites it in its own argv at
+// start-up. Controls: the same trace analysis flags a shell that writes one file, and the cmdline
+// check flags a process holding the invite in its arguments.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
@@ -181,16 +182,33 @@ test('its output carries no invite code and no token', () => {
   assert.doesNotMatch(deviceLog, JWT, 'token in the output');
 });
 
-test('control: the cmdline check flags the invite given as a URL argument (--invite URL)',
+test('control: the cmdline check flags an invite given as a command-line argument', async () => {
+  const code = 'C31controlCodeC31controlCodeC31controlCode1';
+  const holder = startDevice(['-c', 'sleep 30', 'invite-holder',
+    `https://192.0.2.10:443/join#invite=${code}`], { command: '/bin/sh' });
+  let found = [];
+  try {
+    found = secretsInProc(holder.pid, code);
+  } finally {
+    await holder.stop();
+  }
+  assert.ok(found.includes('cmdline: invite code'), found.join(','));
+});
+
+test('veil-patient given --invite URL overwrites it in its own argv before doing anything with it',
   async () => {
-    const code = 'C31controlCodeC31controlCodeC31controlCode1';
+    const code = 'C31argvCodeC31argvCodeC31argvCodeC31argv01';
     const exposed = startDevice(['--invite', `https://192.0.2.10:443/join#invite=${code}`,
       '--ice-address', process.env.VEIL_NETNS_ADDR, '--source', 'test', '--no-audio']);
-    let found = [];
+    let found;
     try {
+      // Printed right after the overwrite, before the first request (to an address that does not
+      // answer, so the process is still alive here).
+      await exposed.waitForLog(/credential on the command line is readable/, 'the argv warning');
       found = secretsInProc(exposed.pid, code);
     } finally {
       await exposed.stop();
     }
-    assert.ok(found.includes('cmdline: invite code'), found.join(','));
+    assert.deepEqual(found, [], 'the invite is still in /proc/PID/cmdline');
+    assert.ok(!exposed.log().includes(code), 'invite code in the output');
   });
