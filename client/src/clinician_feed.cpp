@@ -179,7 +179,7 @@ bool ClinicianFeed::linkVideoDecoder(GstPad* pad, const std::string& encoding) {
       chain +
       " ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=downstream"
       " ! appsink name=decoded sync=false async=false emit-signals=true max-buffers=2"
-              " drop=true";
+      " drop=true";
   GError* raw_error = nullptr;
   GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw_error);
   const ErrorPtr error(raw_error);
