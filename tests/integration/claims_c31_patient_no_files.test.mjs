@@ -19,6 +19,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { startStack, waitFor, listFiles, processTree } from './lib/stack.mjs';
 import { launchBrowser } from './lib/browser.mjs';
 import { patientBin, stillSource, checkInNetns } from './e2e_patient.mjs';
@@ -197,17 +198,25 @@ test('control: the cmdline check flags an invite given as a command-line argumen
 
 test('veil-patient given --invite URL overwrites it in its own argv before doing anything with it',
   async () => {
-    const code = 'C31argvCodeC31argvCodeC31argvCodeC31argv01';
-    const exposed = startDevice(['--invite', `https://192.0.2.10:443/join#invite=${code}`,
+    const code = 'C31argvCodeC31argvCodeC31argvCodeC31argv012';  // 43 characters, like a real code
+    // A server that accepts and never answers: veil-patient stays alive in its TLS handshake
+    // while its /proc entry is read (an unreachable address can fail at once and end it).
+    const held = [];
+    const silent = createServer((socket) => { held.push(socket); });
+    await new Promise((done) => silent.listen(0, process.env.VEIL_NETNS_ADDR, done));
+    const url = `https://${process.env.VEIL_NETNS_ADDR}:${silent.address().port}/join#invite=${code}`;
+    const exposed = startDevice(['--invite', url,
       '--ice-address', process.env.VEIL_NETNS_ADDR, '--source', 'test', '--no-audio']);
     let found;
     try {
-      // Printed right after the overwrite, before the first request (to an address that does not
-      // answer, so the process is still alive here).
+      // Printed right after the overwrite, before the first request.
       await exposed.waitForLog(/credential on the command line is readable/, 'the argv warning');
+      await waitFor(() => held.length > 0, { what: 'veil-patient connected to the silent server' });
       found = secretsInProc(exposed.pid, code);
     } finally {
       await exposed.stop();
+      for (const socket of held) socket.destroy();
+      silent.close();
     }
     assert.deepEqual(found, [], 'the invite is still in /proc/PID/cmdline');
     assert.ok(!exposed.log().includes(code), 'invite code in the output');
