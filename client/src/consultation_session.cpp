@@ -154,6 +154,20 @@ StatusOutcome requestStatus(const StatusInput& input) {
   return outcome;
 }
 
+std::string postDeviceEvent(const DeviceEventInput& input) {
+  httplib::Client client = makeHttpClient(input.server);
+  const auto response = client.Post(input.server.url.base_path + "/api/v1/consultations/" +
+                                        pathSegment(input.consultation) + "/events",
+                                    {{"Authorization", "Bearer " + input.session_token}},
+                                    input.body, "application/json");
+  if (response && response->status == 204) return {};
+  return "event: " + describe(response);
+}
+
+DeviceEventInput ConsultationSession::deviceEventInput(std::string body) const {
+  return {server_, consultation_, token_, std::move(body)};
+}
+
 bool ConsultationSession::adoptCredentials(const std::string& body) {
   const auto credentials = parseCredentials(body);
   if (!credentials) {

@@ -69,6 +69,18 @@ struct RefreshOutcome {
 // status endpoint (with the still valid session token) tells kEnded from kRefused.
 RefreshOutcome requestRefresh(const RefreshInput& input);
 
+// One device-reported audit event (server/README.md, `…/events`), copied so any thread can send
+// it. The server records it as the device's word; it cannot verify it.
+struct DeviceEventInput {
+  ServerEndpoint server;
+  std::string consultation;
+  std::string session_token;
+  std::string body;  // the event's JSON
+};
+
+// Blocking, at most the HTTP timeouts; any thread. Empty on success, else HTTP codes only.
+std::string postDeviceEvent(const DeviceEventInput& input);
+
 struct SubscribeOffer {
   std::string id;
   std::string sdp;
@@ -85,6 +97,7 @@ class ConsultationSession {
   bool redeem(const std::string& invite_code, const std::string& display_name);
   StatusInput statusInput() const;
   RefreshInput refreshInput() const;
+  DeviceEventInput deviceEventInput(std::string body) const;
   void adopt(const Credentials& credentials);
   void leave();
 

@@ -245,7 +245,7 @@ bool PatientApp::startMedia() {
       return false;
     }
   }
-  applyMode(authority_.current());
+  applyMode(authority_.current(), "patient");
   stats_timer_ = g_timeout_add_seconds(kStatsSeconds, &PatientApp::onStatsTick, this);
   return true;
 }
@@ -370,9 +370,10 @@ void PatientApp::onClinicianMessage(const std::string& text) {
   switch (authority_.request(*mode)) {
     case ModeAuthority::Outcome::kApplied:
       logLine("the clinician asked for mode " + name + ": applied (stricter)");
-      applyMode(authority_.current());
+      applyMode(authority_.current(), "request");
       return;
     case ModeAuthority::Outcome::kNeedsConfirmation:
+      pending_trigger_ = "request";
       logLine("the clinician asks for mode " + name +
               ", which shows more than the current one: type 'confirm' to apply it or 'cancel'");
       return;
@@ -508,17 +509,47 @@ void PatientApp::onVideoSample(GstSample* sample) {
   }
 }
 
-void PatientApp::applyMode(Mode mode) {
+void PatientApp::applyMode(Mode mode, const char* trigger) {
   const bool voice_only = mode == Mode::kVoiceOnly;
   if (voice_only) closeCamera();  // first, so no camera frame is redacted under the old mode
   redaction_.setMode(mode);
   logLine("mode " + std::string(toString(mode)));
+  if (applied_mode_ && *applied_mode_ != mode) {
+    reportEvent(nlohmann::json{
+        {"type", "mode.reported"},
+        {"from", std::string(toString(*applied_mode_))},
+        {"to", std::string(toString(mode))},
+        {"trigger",
+         trigger}}.dump());
+  }
+  applied_mode_ = mode;
   if (voice_only) {
     startAvatar();
   } else {
     stopAvatar();
     openCamera();
   }
+}
+
+void PatientApp::reportEvent(std::string body) {
+  if (!session_ || !media_started_ || ended_by_server_) return;
+  pending_events_.push_back(std::move(body));
+  sendNextEvent();
+}
+
+void PatientApp::sendNextEvent() {
+  if (event_in_flight_ || pending_events_.empty() || ended_by_server_) return;
+  event_in_flight_ = true;
+  event_call_.start([input = session_->deviceEventInput(
+                         pending_events_.front())] { return postDeviceEvent(input); },
+                    [this](std::string error) {
+                      event_in_flight_ = false;
+                      pending_events_.pop_front();
+                      // Not retried: the audit row is the device's word, and a lost one must not
+                      // hold the call.
+                      if (!error.empty()) logLine(error + " (not recorded in the audit log)");
+                      sendNextEvent();
+                    });
 }
 
 void PatientApp::openCamera() {
@@ -580,7 +611,7 @@ void PatientApp::handleControlLine(const std::string& line) {
       return;
     case ControlCommand::Kind::kConfirm:
       if (authority_.confirm() == ModeAuthority::Outcome::kApplied) {
-        applyMode(authority_.current());
+        applyMode(authority_.current(), pending_trigger_);
       } else {
         logLine("nothing to confirm");
       }
@@ -588,9 +619,10 @@ void PatientApp::handleControlLine(const std::string& line) {
     case ControlCommand::Kind::kMode:
       switch (authority_.request(command.mode)) {
         case ModeAuthority::Outcome::kApplied:
-          applyMode(authority_.current());
+          applyMode(authority_.current(), "patient");
           return;
         case ModeAuthority::Outcome::kNeedsConfirmation:
+          pending_trigger_ = "patient";
           logLine("mode " + std::string(toString(command.mode)) +
                   " shows more than the current one: type 'confirm' to apply it");
           return;

@@ -3,7 +3,9 @@
 #include <glib.h>
 
 #include <atomic>
+#include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "audio_playback.h"
@@ -52,7 +54,13 @@ class PatientApp {
   void onVideoSample(GstSample* sample);
   void onOfferReady(bool ok, const std::string& sdp_or_error);
   void handleControlLine(const std::string& line);
-  void applyMode(Mode mode);
+  // `trigger` says who changed it, for the audit log: "patient", "request" (the clinician's,
+  // after the device's rules) or "minimum"; the first mode of a session is not a change.
+  void applyMode(Mode mode, const char* trigger);
+  // Device-reported audit events (mode changes), sent in order off the main loop; only while
+  // admitted with a session, dropped once the server ended it.
+  void reportEvent(std::string body);
+  void sendNextEvent();
   void openCamera();
   void closeCamera();
   void startAvatar();
@@ -103,6 +111,11 @@ class PatientApp {
   // The status poll, off the main loop too; a tick while one is in flight is skipped.
   BackgroundCall<StatusOutcome> status_call_;
   bool status_in_flight_ = false;
+  BackgroundCall<std::string> event_call_;
+  std::deque<std::string> pending_events_;
+  bool event_in_flight_ = false;
+  std::optional<Mode> applied_mode_;
+  const char* pending_trigger_ = "request";  // who asked for the mode awaiting `confirm`
   gint64 session_expires_us_ = 0;  // monotonic clock: when the current session token expires
   int refresh_failures_ = 0;
   // Set once the server has ended or refused the session (or it expired): no more requests.

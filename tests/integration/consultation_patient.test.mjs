@@ -5,7 +5,7 @@
 // admits it; the clinician's page decodes veil-patient's redacted video and shows the mode from
 // its data channel; veil-patient decodes the clinician's audio and video (both directions); a
 // stricter mode requested by the clinician is applied by the device, a looser one waits for the
-// patient's `confirm`; leaving is audited.
+// patient's `confirm`, and the device reports each change for the audit log; leaving is audited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor, sleep } from './lib/stack.mjs';
@@ -130,6 +130,13 @@ test('leaving unpublishes and is audited', async () => {
     'participant.leave']) {
     assert.ok(names.includes(name), `audit has ${name}: ${names.join(',')}`);
   }
+  // veil-patient reported both mode changes itself (the device's word, labelled as such).
+  const reported = events.filter((e) => e.event === 'mode.reported')
+    .map((e) => `${e.reason}:${e.detail}`);
+  assert.deepEqual(reported, [
+    'device_reported:from=background;to=background+face;trigger=request',
+    'device_reported:from=background+face;to=background;trigger=request',
+  ]);
   device = null;
 });
 
