@@ -470,8 +470,10 @@ void ApiServer::RegisterMediaRoutes() {
                 if (!LooksLikeSdp(req.body)) {
                   throw ApiError(400, "bad_request", "the body is not an SDP answer");
                 }
-                services_.consultations.sfu().AnswerSubscription(
-                    req.matches[1].str(), caller.claims.subject, req.matches[2].str(), req.body);
+                services_.consultations.WithOwnSubscription(caller, [&] {
+                  services_.consultations.sfu().AnswerSubscription(
+                      req.matches[1].str(), caller.claims.subject, req.matches[2].str(), req.body);
+                });
                 res.status = 204;
               });
             });
@@ -479,8 +481,11 @@ void ApiServer::RegisterMediaRoutes() {
             [this, media_caller](const httplib::Request& req, httplib::Response& res) {
               Guard(res, [&] {
                 const Caller caller = media_caller(req);
-                const bool publishing = services_.consultations.sfu().KeepSubscriptionAlive(
-                    req.matches[1].str(), caller.claims.subject, req.matches[2].str());
+                bool publishing = false;
+                services_.consultations.WithOwnSubscription(caller, [&] {
+                  publishing = services_.consultations.sfu().KeepSubscriptionAlive(
+                      req.matches[1].str(), caller.claims.subject, req.matches[2].str());
+                });
                 SendJson(res, 200, {{"publisher", publishing}});
               });
             });
@@ -488,8 +493,10 @@ void ApiServer::RegisterMediaRoutes() {
               [this, media_caller](const httplib::Request& req, httplib::Response& res) {
                 Guard(res, [&] {
                   const Caller caller = media_caller(req);
-                  services_.consultations.sfu().Unsubscribe(
-                      req.matches[1].str(), caller.claims.subject, req.matches[2].str());
+                  services_.consultations.WithOwnSubscription(caller, [&] {
+                    services_.consultations.sfu().Unsubscribe(
+                        req.matches[1].str(), caller.claims.subject, req.matches[2].str());
+                  });
                   services_.consultations.AuditSubscriptionStop(caller);
                   res.status = 204;
                 });

@@ -535,6 +535,22 @@ void ConsultationService::AuditSubscriptionStop(const Caller& caller) {
       UnixNow());
 }
 
+void ConsultationService::WithOwnSubscription(const Caller& caller,
+                                              const std::function<void()>& operation) {
+  try {
+    operation();
+  } catch (const SfuError& error) {
+    if (error.kind() == SfuError::Kind::kNotFound) {
+      metrics_.Increment("veil_tokens_denied_total", "reason", "unknown_subscription");
+      store_.Audit(
+          {"token.denied", caller.claims.subject, std::string(RoleName(caller.claims.role)),
+           caller.claims.consultation_id, "denied", "unknown_subscription", ""},
+          UnixNow());
+    }
+    throw;
+  }
+}
+
 void ConsultationService::EnsureDemoConsultations() {
   for (const std::string& cid : config_.demo_consultations) {
     const std::optional<Consultation> existing = store_.FindConsultation(cid);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -68,6 +69,9 @@ class ConsultationService {
   void Unpublish(const Caller& caller, const std::string& resource_id);
   SubscribeResult Subscribe(const Caller& caller);
   void AuditSubscriptionStop(const Caller& caller);
+  // Runs `operation` on a subscription the caller names by id. One that is not the caller's
+  // answers 404 like an unknown id (nobody can probe others' ids), and is audited as a denial.
+  void WithOwnSubscription(const Caller& caller, const std::function<void()>& operation);
 
   // Demo only: the consultations `mint-token` tokens are accepted for.
   void EnsureDemoConsultations();

@@ -190,7 +190,8 @@ test('P1 deletes its own subscription; the audit shows only owners stopping and 
     const stops = events.filter((e) => e.event === 'media.subscribe.stop').map((e) => e.actor).sort();
     assert.deepEqual(stops, [subjects.p1, subjects.ada].sort(),
       'only the two owners stopped a subscription');
-    const qDenied = events.filter((e) => e.event === 'token.denied' && e.actor === subjects.q);
+    const qDenied = events.filter((e) => e.event === 'token.denied' && e.actor === subjects.q &&
+      e.reason === 'wrong_consultation');
     assert.equal(qDenied.length, 6, 'Q through C1: 3 operations x 2 subscriptions');
     for (const row of qDenied) {
       assert.equal(row.reason, 'wrong_consultation');
@@ -199,12 +200,19 @@ test('P1 deletes its own subscription; the audit shows only owners stopping and 
     }
   });
 
-test('a refused foreign-subscription request is audited as token.denied (security-design §7)', {
-  todo: 'DEFECT: answer/keepalive/DELETE on another participant\'s subscription id answer '
-    + '404 not_found and write no audit row, while security-design §7 says every action outside '
-    + 'the authorisation matrix is refused and audited as token.denied',
-}, () => {
+test('a foreign subscription id is refused like an unknown one and audited as token.denied', () => {
   const events = stack.auditEvents();
-  const p2Denied = events.filter((e) => e.event === 'token.denied' && e.actor === subjects.p2);
-  assert.ok(p2Denied.length >= 6, `P2's 6 refused attempts audited: ${p2Denied.length} rows`);
+  const unknown = (actor) => events.filter((e) => e.event === 'token.denied' &&
+    e.actor === actor && e.reason === 'unknown_subscription');
+  // 3 operations x 2 subscriptions, each in the caller's own consultation.
+  for (const [who, cid] of [['p2', ids.c1], ['q', ids.c2]]) {
+    const rows = unknown(subjects[who]);
+    assert.equal(rows.length, 6, `${who}: ${JSON.stringify(rows)}`);
+    for (const row of rows) {
+      assert.equal(row.outcome, 'denied');
+      assert.equal(row.cid, cid);
+    }
+  }
+  // Ada's three attempts on P1's subscription, plus her keepalive after deleting her own.
+  assert.ok(unknown(subjects.ada).length >= 3, 'Ada\'s refused attempts audited');
 });
