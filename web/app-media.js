@@ -4,6 +4,7 @@
 
 window.VeilMedia = (() => {
   const GATHER_TIMEOUT_MS = 3000;
+  const GATHER_NO_CANDIDATE_EXTRA_MS = 7000;
 
   function waitForGathering(pc) {
     if (pc.iceGatheringState === 'complete') return Promise.resolve();
@@ -11,7 +12,12 @@ window.VeilMedia = (() => {
       const done = () => { pc.removeEventListener('icegatheringstatechange', check); resolve(); };
       const check = () => { if (pc.iceGatheringState === 'complete') done(); };
       pc.addEventListener('icegatheringstatechange', check);
-      setTimeout(done, GATHER_TIMEOUT_MS);
+      // Send what there is after GATHER_TIMEOUT_MS, but not an offer without a single candidate
+      // (relay-only ICE waits for a TURN allocation, which can take seconds): then wait longer.
+      setTimeout(() => {
+        if (/a=candidate/.test(pc.localDescription?.sdp ?? '')) done();
+        else setTimeout(done, GATHER_NO_CANDIDATE_EXTRA_MS);
+      }, GATHER_TIMEOUT_MS);
     });
   }
 

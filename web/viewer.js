@@ -8,6 +8,7 @@
   const RETRY_MS = 2000;
   const KEEPALIVE_MS = 15000;
   const GATHER_TIMEOUT_MS = 3000;
+  const GATHER_NO_CANDIDATE_EXTRA_MS = 7000;
 
   const consultationId = decodeURIComponent(location.pathname.split('/').pop());
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
@@ -59,7 +60,12 @@
       const done = () => { peer.removeEventListener('icegatheringstatechange', check); resolve(); };
       const check = () => { if (peer.iceGatheringState === 'complete') done(); };
       peer.addEventListener('icegatheringstatechange', check);
-      setTimeout(done, GATHER_TIMEOUT_MS);
+      // Send what there is after GATHER_TIMEOUT_MS, but not an offer without a single candidate
+      // (relay-only ICE waits for a TURN allocation, which can take seconds): then wait longer.
+      setTimeout(() => {
+        if (/a=candidate/.test(peer.localDescription?.sdp ?? '')) done();
+        else setTimeout(done, GATHER_NO_CANDIDATE_EXTRA_MS);
+      }, GATHER_TIMEOUT_MS);
     });
   }
 

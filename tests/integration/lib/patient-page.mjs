@@ -17,7 +17,9 @@ async function install(page) {
       pc.addEventListener('icegatheringstatechange', () => {
         if (pc.iceGatheringState === 'complete') resolve();
       });
-      setTimeout(resolve, 3000);
+      // Bounded: a TURN allocation (a 401 challenge, then the real request) can take seconds on a
+      // loaded machine, and an offer sent before it has no relay candidate at all.
+      setTimeout(resolve, 10000);
     });
     const patient = { creds: null, relay: false, state: 'normal', mode: 'background', received: [],
       pub: null, sub: null };
