@@ -6,70 +6,30 @@
 //   const device = startDevice(['--invite-file', f, ...]);
 //   await admitAndTalk(app.page, device);
 //   const handles = await janusHandles(stack);  // handle_info of every live handle
-import { spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor, sleep } from './stack.mjs';
-import { patientBin } from '../e2e_patient.mjs';
+import { waitFor } from './stack.mjs';
+import { openConsultation, admitFirstWaiting } from './clinician-app.mjs';
+
+// veil-patient (or a `command` wrapping it) as the claims tests start it.
+export { startDevice } from './device.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-// veil-patient (or `command` wrapping it, e.g. strace) with its output collected.
-export function startDevice(args, { command = patientBin, env = process.env } = {}) {
-  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
-  const output = { text: '' };
-  child.stdout.on('data', (chunk) => { output.text += chunk.toString(); });
-  child.stderr.on('data', (chunk) => { output.text += chunk.toString(); });
-  child.on('error', (error) => { output.text += `[could not start: ${error.message}]\n`; });
-  const exited = new Promise((done) => child.on('exit', (code, signal) => {
-    output.text += `[exited: code ${code} signal ${signal}]\n`;
-    done({ code, signal });
-  }));
-  return {
-    pid: child.pid,
-    log: () => output.text,
-    send(line) { child.stdin.write(`${line}\n`); },
-    exited,
-    async waitForLog(pattern, what, attempts = 150) {
-      try {
-        await waitFor(() => pattern.test(output.text), { attempts, intervalMs: 200, what });
-      } catch (error) {
-        error.message += `\n--- veil-patient log ---\n${output.text}`;
-        throw error;
-      }
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const result = await Promise.race([exited, sleep(15000).then(() => null)]);
-      if (result) return result;
-      child.kill('SIGKILL');
-      return { ...(await exited), killed: true };
-    },
-  };
-}
 
 // Signs the clinician in to /app (optionally relay-only ICE) and creates a consultation.
 export async function clinicianCreatesConsultation(browser, stack, clinician,
   { relay = false, origin = stack.origin } = {}) {
   const page = await browser.context.newPage();
-  await page.goto(`${origin}/app${relay ? '?relay=1' : ''}`);
-  await page.waitForSelector('#sign-in:not([hidden])');
-  await page.fill('#username', clinician.username);
-  await page.fill('#password', clinician.password);
-  await page.press('#password', 'Enter');
-  await page.waitForSelector('#dashboard:not([hidden])');
-  await page.click('#create');
-  await page.waitForSelector('#consultation:not([hidden])');
-  const inviteUrl = await page.inputValue('#invite-url');
-  return { page, inviteUrl, inviteCode: inviteUrl.split('#invite=')[1] };
+  const { inviteUrl, invite } = await openConsultation(page, origin, clinician,
+    { query: relay ? '?relay=1' : '' });
+  return { page, inviteUrl, inviteCode: invite };
 }
 
 // The clinician admits the waiting device; both sides then send and decode media.
 export async function admitAndTalk(page, device) {
   await device.waitForLog(/waiting: the clinician has not admitted you yet/, 'waiting');
-  await page.waitForSelector('#waiting li', { timeout: 15000 });
-  await page.click('#waiting li button');  // "Admit" comes first
+  await admitFirstWaiting(page);
   await device.waitForLog(/published/, 'published', 300);
   await waitFor(async () => {
     const r = await page.evaluate(() => window.veilApp.report());

@@ -1,24 +1,26 @@
 // veil-patient as a child process for integration tests: its stdout and stderr kept as one log,
 // stdin for control lines, a bounded wait for a log line, and a stop that escalates to SIGKILL.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { repoDir, sleep, waitFor } from './stack.mjs';
 
 const buildDir = process.env.VEIL_BUILD_DIR || join(repoDir, 'build');
 export const patientBin = process.env.VEIL_PATIENT_BIN || join(buildDir, 'client/veil-patient');
 
-// Starts veil-patient with `args`. `env` replaces the environment (e.g. a DISPLAY); `stopMs` is
-// how long stop() waits after SIGTERM before SIGKILL.
-export function startDevice(args, { env = process.env, stopMs = 15000 } = {}) {
-  const child = spawn(patientBin, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+// Starts veil-patient with `args`, or `command` (e.g. strace wrapping veil-patient). `env`
+// replaces the environment (e.g. a DISPLAY); `stopMs` is how long stop() waits after SIGTERM
+// before SIGKILL.
+export function startDevice(args, { command = patientBin, env = process.env, stopMs = 15000 } = {}) {
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
+  const name = basename(command);
   const output = { text: '' };
   const keep = (chunk) => { output.text += chunk.toString(); };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
-  child.on('error', (error) => { output.text += `[veil-patient could not start: ${error.message}]\n`; });
+  child.on('error', (error) => { output.text += `[${name} could not start: ${error.message}]\n`; });
   const exited = new Promise((done) => child.on('exit', (code, signal) => {
-    output.text += `[veil-patient exited: code ${code} signal ${signal}]\n`;
+    output.text += `[${name} exited: code ${code} signal ${signal}]\n`;
     done({ code, signal });
   }));
   const running = () => child.exitCode === null && child.signalCode === null;
