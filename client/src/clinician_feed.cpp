@@ -180,22 +180,32 @@ bool ClinicianFeed::linkVideoDecoder(GstPad* pad, const std::string& encoding) {
       " ! queue max-size-buffers=2 max-size-bytes=0 max-size-time=0 leaky=downstream"
       " ! appsink name=decoded sync=false async=false emit-signals=true max-buffers=2"
       " drop=true";
+  std::string parse_error;
+  if (!linkDecodingBin(pad, description, G_CALLBACK(&ClinicianFeed::onVideoSample), parse_error)) {
+    if (!parse_error.empty()) {
+      onMainLoop([parse_error] { logLine("clinician feed: no video decoder: " + parse_error); });
+    }
+    return false;
+  }
+  onMainLoop([encoding] { logLine("clinician feed: video linked (" + encoding + ")"); });
+  return true;
+}
+
+bool ClinicianFeed::linkDecodingBin(GstPad* pad, const std::string& description,
+                                    GCallback on_sample, std::string& parse_error) {
   GError* raw_error = nullptr;
   GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw_error);
   const ErrorPtr error(raw_error);
   if (bin == nullptr) {
-    const std::string why = errorText(error.get());
-    onMainLoop([why] { logLine("clinician feed: no video decoder: " + why); });
+    parse_error = errorText(error.get());
     return false;
   }
   gst_bin_add(GST_BIN(pipeline_.get()), bin);  // the pipeline takes the floating ref
   const ElementPtr sink(gst_bin_get_by_name(GST_BIN(bin), "decoded"));
-  g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&ClinicianFeed::onVideoSample), this);
+  g_signal_connect(sink.get(), "new-sample", on_sample, this);
   gst_element_sync_state_with_parent(bin);
   const PadPtr sink_pad(gst_element_get_static_pad(bin, "sink"));
-  if (gst_pad_link(pad, sink_pad.get()) != GST_PAD_LINK_OK) return false;
-  onMainLoop([encoding] { logLine("clinician feed: video linked (" + encoding + ")"); });
-  return true;
+  return gst_pad_link(pad, sink_pad.get()) == GST_PAD_LINK_OK;
 }
 
 GstFlowReturn ClinicianFeed::onVideoSample(GstElement* sink, gpointer self_ptr) {
@@ -227,16 +237,10 @@ bool ClinicianFeed::linkAudioDecoder(GstPad* pad) {
   const std::string description =
       std::string("rtpopusdepay ! opusdec ! audioconvert ! audioresample ! ") +
       AudioPlayback::kCaps + " ! appsink name=decoded sync=false emit-signals=true";
-  GError* raw_error = nullptr;
-  GstElement* bin = gst_parse_bin_from_description(description.c_str(), TRUE, &raw_error);
-  const ErrorPtr error(raw_error);
-  if (bin == nullptr) return false;
-  gst_bin_add(GST_BIN(pipeline_.get()), bin);  // the pipeline takes the floating ref
-  const ElementPtr sink(gst_bin_get_by_name(GST_BIN(bin), "decoded"));
-  g_signal_connect(sink.get(), "new-sample", G_CALLBACK(&ClinicianFeed::onAudioSample), this);
-  gst_element_sync_state_with_parent(bin);
-  const PadPtr sink_pad(gst_element_get_static_pad(bin, "sink"));
-  if (gst_pad_link(pad, sink_pad.get()) != GST_PAD_LINK_OK) return false;
+  std::string parse_error;
+  if (!linkDecodingBin(pad, description, G_CALLBACK(&ClinicianFeed::onAudioSample), parse_error)) {
+    return false;
+  }
   onMainLoop([] { logLine("clinician feed: audio decoding"); });
   return true;
 }

@@ -40,6 +40,10 @@ class ClinicianFeed {
  private:
   bool linkAudioDecoder(GstPad* pad);
   bool linkVideoDecoder(GstPad* pad, const std::string& encoding);
+  // Adds `description` (ending in an appsink named "decoded") to the pipeline, connects
+  // `on_sample` to it and links `pad` to its sink. `parse_error` is set when it cannot be built.
+  bool linkDecodingBin(GstPad* pad, const std::string& description, GCallback on_sample,
+                       std::string& parse_error);
   void linkDiscard(GstPad* pad);
   static GstFlowReturn onAudioSample(GstElement* sink, gpointer self);
   static GstFlowReturn onVideoSample(GstElement* sink, gpointer self);
